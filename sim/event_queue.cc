@@ -1,0 +1,121 @@
+#include "sim/event_queue.h"
+
+#include <utility>
+
+#include "net/assert.h"
+
+namespace kv::sim {
+
+TimerId EventQueue::Push(int64_t time_ns, uint32_t owner, uint32_t incarnation, Task task) {
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Slot& s = slots_[slot];
+  KV_ASSERT(!s.live);
+  s.task = std::move(task);
+  s.owner = owner;
+  s.incarnation = incarnation;
+  s.live = true;
+  heap_.push_back(Entry{time_ns, next_seq_++, slot});
+  SiftUp(heap_.size() - 1);
+  return (static_cast<uint64_t>(s.generation) << 32 | slot) + 1;
+}
+
+void EventQueue::Cancel(TimerId id) {
+  if (id == 0) return;
+  const uint64_t raw = id - 1;
+  const uint32_t slot = static_cast<uint32_t>(raw);
+  const uint32_t generation = static_cast<uint32_t>(raw >> 32);
+  if (slot >= slots_.size()) return;
+  Slot& s = slots_[slot];
+  if (!s.live || s.generation != generation) return;
+  s.live = false;
+  s.task = nullptr;  // Captured state dies now; the heap entry is skipped when it surfaces.
+}
+
+void EventQueue::RemoveTop() {
+  heap_.front() = heap_.back();
+  heap_.pop_back();
+  if (!heap_.empty()) SiftDown(0);
+}
+
+bool EventQueue::PeekLive(Head* head) {
+  while (!heap_.empty()) {
+    const Entry& top = heap_.front();
+    const Slot& s = slots_[top.slot];
+    if (s.live) {
+      head->time_ns = top.time_ns;
+      head->owner = s.owner;
+      head->incarnation = s.incarnation;
+      return true;
+    }
+    const uint32_t slot = top.slot;
+    RemoveTop();
+    FreeSlot(slot);
+  }
+  return false;
+}
+
+void EventQueue::DeferHead(int64_t time_ns) {
+  KV_ASSERT(!heap_.empty());
+  KV_ASSERT(slots_[heap_.front().slot].live);
+  KV_ASSERT(time_ns >= heap_.front().time_ns);
+  heap_.front().time_ns = time_ns;
+  heap_.front().seq = next_seq_++;
+  SiftDown(0);
+}
+
+bool EventQueue::Pop(Popped* out) {
+  Head head;
+  if (!PeekLive(&head)) return false;
+  const Entry top = heap_.front();
+  RemoveTop();
+  Slot& s = slots_[top.slot];
+  out->time_ns = top.time_ns;
+  out->seq = top.seq;
+  out->owner = s.owner;
+  out->incarnation = s.incarnation;
+  out->task = std::move(s.task);
+  FreeSlot(top.slot);
+  return true;
+}
+
+void EventQueue::FreeSlot(uint32_t slot) {
+  Slot& s = slots_[slot];
+  s.live = false;
+  s.task = nullptr;
+  ++s.generation;
+  free_slots_.push_back(slot);
+}
+
+void EventQueue::SiftUp(size_t i) {
+  Entry e = heap_[i];
+  while (i > 0) {
+    const size_t parent = (i - 1) / 2;
+    if (!Later(heap_[parent], e)) break;
+    heap_[i] = heap_[parent];
+    i = parent;
+  }
+  heap_[i] = e;
+}
+
+void EventQueue::SiftDown(size_t i) {
+  const size_t n = heap_.size();
+  Entry e = heap_[i];
+  while (true) {
+    size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && Later(heap_[child], heap_[child + 1])) ++child;
+    if (!Later(e, heap_[child])) break;
+    heap_[i] = heap_[child];
+    i = child;
+  }
+  heap_[i] = e;
+}
+
+}  // namespace kv::sim

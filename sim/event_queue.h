@@ -1,0 +1,84 @@
+// The simulator's only scheduler: events ordered by (time, sequence number). Two events due at the
+// same simulated time run in the order they were pushed, so a run is a pure function of the seed.
+//
+// Each event carries its owner (a process id, or 0 for the simulator itself) and the owner's
+// incarnation when it was pushed; the simulator drops events of a crashed incarnation when they pop.
+// Cancellation is lazy: a cancelled event's task is destroyed at once and its heap entry skipped.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "net/executor.h"
+
+namespace kv::sim {
+
+class EventQueue {
+ public:
+  struct Popped {
+    int64_t time_ns = 0;
+    uint64_t seq = 0;
+    uint32_t owner = 0;
+    uint32_t incarnation = 0;
+    Task task;
+  };
+
+  EventQueue() = default;
+  EventQueue(const EventQueue&) = delete;
+  EventQueue& operator=(const EventQueue&) = delete;
+
+  // Schedules `task` at `time_ns`. Returns an id for Cancel (never 0).
+  TimerId Push(int64_t time_ns, uint32_t owner, uint32_t incarnation, Task task);
+
+  // Cancels a pending event; no-op if it already ran or was cancelled.
+  void Cancel(TimerId id);
+
+  // The earliest live event, without removing it. Skips (and frees) cancelled entries.
+  // Returns false if none is left.
+  struct Head {
+    int64_t time_ns = 0;
+    uint32_t owner = 0;
+    uint32_t incarnation = 0;
+  };
+  bool PeekLive(Head* head);
+
+  // Moves the earliest live event to `time_ns` (behind events already due then), keeping its id
+  // valid for Cancel. REQUIRES: PeekLive returned true and nothing changed since.
+  void DeferHead(int64_t time_ns);
+
+  // Removes the earliest live event into `out`. Returns false if none is left.
+  bool Pop(Popped* out);
+
+  bool empty() const { return heap_.empty(); }
+  // Pending entries, cancelled ones included until they are skipped.
+  size_t size() const { return heap_.size(); }
+  uint64_t pushed() const { return next_seq_; }
+
+ private:
+  struct Entry {
+    int64_t time_ns;
+    uint64_t seq;
+    uint32_t slot;
+  };
+  struct Slot {
+    Task task;
+    uint32_t generation = 0;
+    uint32_t owner = 0;
+    uint32_t incarnation = 0;
+    bool live = false;
+  };
+  static bool Later(const Entry& a, const Entry& b) {
+    return a.time_ns != b.time_ns ? a.time_ns > b.time_ns : a.seq > b.seq;
+  }
+  void SiftUp(size_t i);
+  void SiftDown(size_t i);
+  void FreeSlot(uint32_t slot);
+  void RemoveTop();
+
+  std::vector<Entry> heap_;  // a binary min-heap on (time, seq)
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
+  uint64_t next_seq_ = 0;
+};
+
+}  // namespace kv::sim
