@@ -27,6 +27,18 @@ const char* DiskOpName(DiskOp op) {
   return "?";
 }
 
+CrashOutcome& CrashOutcome::operator+=(const CrashOutcome& o) {
+  files_with_unsynced_writes += o.files_with_unsynced_writes;
+  files_kept_none += o.files_kept_none;
+  files_kept_all += o.files_kept_all;
+  files_kept_prefix += o.files_kept_prefix;
+  files_torn += o.files_torn;
+  unsynced_bytes_lost += o.unsynced_bytes_lost;
+  dir_ops_pending += o.dir_ops_pending;
+  dir_ops_kept += o.dir_ops_kept;
+  return *this;
+}
+
 struct SimDisk::PendingWrite {
   bool truncate = false;
   uint64_t offset = 0;  // for a truncate: the new size
@@ -48,6 +60,13 @@ namespace {
 void ApplyWrite(std::string* bytes, uint64_t offset, absl::string_view data) {
   if (bytes->size() < offset + data.size()) bytes->resize(offset + data.size(), '\0');
   std::copy(data.begin(), data.end(), bytes->begin() + static_cast<ptrdiff_t>(offset));
+}
+
+// NOT_FOUND if nothing is at `path`, FAILED_PRECONDITION if a file is there (as ENOTDIR).
+absl::Status ExpectDirectory(bool exists, bool is_dir, absl::string_view path) {
+  if (!exists) return absl::NotFoundError(absl::StrCat("no such directory: '", path, "'"));
+  if (!is_dir) return absl::FailedPreconditionError(absl::StrCat("not a directory: '", path, "'"));
+  return absl::OkStatus();
 }
 
 absl::Status StaleHandle(const std::string& path) {
@@ -307,10 +326,7 @@ absl::Status SimDisk::CreateDir(absl::string_view path) {
 absl::Status SimDisk::DeleteDir(absl::string_view path) {
   RETURN_IF_ERROR(storage::ValidatePath(path));
   if (path == "/") return absl::InvalidArgumentError("cannot delete the root directory");
-  auto it = visible_.find(path);
-  if (it == visible_.end() || !it->second.is_dir) {
-    return absl::NotFoundError(absl::StrCat("no such directory: '", path, "'"));
-  }
+  RETURN_IF_ERROR(ExpectDirectory(Exists(path), IsDir(path), path));
   ASSIGN_OR_RETURN(std::vector<std::string> children, List(path));
   if (!children.empty()) {
     return absl::FailedPreconditionError(absl::StrCat("directory not empty: '", path, "'"));
@@ -322,10 +338,7 @@ absl::Status SimDisk::DeleteDir(absl::string_view path) {
 
 absl::StatusOr<std::vector<std::string>> SimDisk::List(absl::string_view dir) {
   RETURN_IF_ERROR(storage::ValidatePath(dir));
-  auto it = visible_.find(dir);
-  if (it == visible_.end() || !it->second.is_dir) {
-    return absl::NotFoundError(absl::StrCat("no such directory: '", dir, "'"));
-  }
+  RETURN_IF_ERROR(ExpectDirectory(Exists(dir), IsDir(dir), dir));
   const std::string prefix = dir == "/" ? std::string("/") : absl::StrCat(dir, "/");
   std::vector<std::string> names;
   for (auto e = visible_.lower_bound(prefix); e != visible_.end(); ++e) {
@@ -339,26 +352,32 @@ absl::StatusOr<std::vector<std::string>> SimDisk::List(absl::string_view dir) {
 
 absl::Status SimDisk::SyncDir(absl::string_view dir) {
   RETURN_IF_ERROR(storage::ValidatePath(dir));
-  if (!IsDir(dir)) return absl::NotFoundError(absl::StrCat("no such directory: '", dir, "'"));
+  RETURN_IF_ERROR(ExpectDirectory(Exists(dir), IsDir(dir), dir));
   Observe(DiskOp::kSyncDir, dir, 0, 0, {});
   std::vector<DirOp> still_pending;
+  std::vector<uint64_t> applied_inodes;
   for (DirOp& op : pending_dir_ops_) {
     const bool touches = storage::ParentDir(op.path) == dir ||
                          (op.kind == DirOp::kRename && storage::ParentDir(op.path2) == dir);
     if (touches) {
       ApplyDirOp(op, /*durable=*/true);
+      if (op.inode != 0) applied_inodes.push_back(op.inode);
     } else {
       still_pending.push_back(std::move(op));
     }
   }
   pending_dir_ops_ = std::move(still_pending);
+  // An inode the applied operations unlinked was kept only because they were still queued.
+  for (uint64_t inode : applied_inodes) FreeInodeIfUnreferenced(inode);
   return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> SimDisk::FileSize(absl::string_view path) {
+  RETURN_IF_ERROR(storage::ValidatePath(path));
   auto it = visible_.find(path);
-  if (it == visible_.end() || it->second.is_dir) {
-    return absl::NotFoundError(absl::StrCat("no such file: '", path, "'"));
+  if (it == visible_.end()) return absl::NotFoundError(absl::StrCat("no such file: '", path, "'"));
+  if (it->second.is_dir) {
+    return absl::FailedPreconditionError(absl::StrCat("is a directory: '", path, "'"));
   }
   return inodes_.at(it->second.inode)->data.size();
 }

@@ -63,6 +63,8 @@ struct CrashOutcome {
   uint64_t unsynced_bytes_lost = 0;
   uint64_t dir_ops_pending = 0;
   uint64_t dir_ops_kept = 0;
+
+  CrashOutcome& operator+=(const CrashOutcome& o);
 };
 
 class SimDisk final : public storage::FileSystem {

@@ -86,6 +86,7 @@ CrashOutcome Simulator::Crash(NodeId id) {
   p.EndIncarnation();
   ++p.crashes_;
   CrashOutcome outcome = p.disk().Crash();
+  crash_totals_ += outcome;
   network_->OnCrash(id);
   return outcome;
 }

@@ -132,6 +132,8 @@ class Simulator {
   void RecordFault(absl::string_view kind, NodeId target, uint64_t param);
   // Faults injected so far, by kind.
   const absl::btree_map<std::string, uint64_t>& faults() const { return faults_; }
+  // What every crash so far did to the disks, summed.
+  const CrashOutcome& crash_totals() const { return crash_totals_; }
 
   // ---- running ----
   // Runs the earliest event. Returns false if there is none.
@@ -166,6 +168,7 @@ class Simulator {
   std::unique_ptr<SimNetwork> network_;
   std::vector<std::unique_ptr<SimProcess>> processes_;  // index = id - 1
   absl::btree_map<std::string, uint64_t> faults_;
+  CrashOutcome crash_totals_;
   uint64_t events_run_ = 0;
   uint64_t events_dropped_ = 0;
 };

@@ -1,0 +1,103 @@
+#include "tools/kvsim/determinism.h"
+
+#include <cstdio>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "sim/trace.h"
+
+namespace kv::tools {
+namespace {
+
+constexpr size_t kTraceLinesKeptMax = 20'000'000;
+
+// Runs the seed twice with trace sinks and names the first record where the runs differ.
+std::string FirstDivergence(uint64_t seed, const demo::DemoOptions& options) {
+  std::vector<std::string> first;
+  demo::RunDemo(seed, options, [&first](absl::string_view line) {
+    if (first.size() < kTraceLinesKeptMax) first.emplace_back(line);
+  });
+  size_t index = 0;
+  std::string mine, theirs;
+  bool found = false;
+  demo::RunDemo(seed, options, [&](absl::string_view line) {
+    if (found) return;
+    if (index >= first.size()) {
+      found = true;
+      mine = "(end of trace)";
+      theirs = std::string(line);
+    } else if (first[index] != line) {
+      found = true;
+      mine = first[index];
+      theirs = std::string(line);
+    }
+    if (!found) ++index;
+  });
+  if (!found) return "the traced re-runs did not diverge (the difference is intermittent)";
+  return absl::StrFormat("first divergence at trace record #%d:\n  run A: %s\n  run B: %s", index,
+                         mine, theirs);
+}
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::string DemoReproduceCommand(uint64_t seed, int nodes, const std::string& duration,
+                                 bool no_faults, const std::string& inject) {
+  std::string cmd = absl::StrCat("kvsim demo --seed ", seed, " --nodes ", nodes, " --duration ",
+                                 ShellQuote(duration));
+  if (no_faults) absl::StrAppend(&cmd, " --no-faults");
+  if (!inject.empty()) absl::StrAppend(&cmd, " --inject-nondeterminism ", ShellQuote(inject));
+  return cmd;
+}
+
+DeterminismVerdict CheckDemoDeterminism(uint64_t seed, const demo::DemoOptions& options,
+                                        uint64_t fingerprint, const std::string& self_path,
+                                        int nodes, const std::string& duration, bool no_faults,
+                                        const std::string& inject) {
+  const uint64_t again = demo::RunDemo(seed, options).fingerprint;
+  if (again != fingerprint) {
+    return {false, absl::StrFormat(
+                       "NONDETERMINISM: seed %d gave fingerprints %s and %s in one process; %s",
+                       seed, sim::FingerprintString(fingerprint), sim::FingerprintString(again),
+                       FirstDivergence(seed, options))};
+  }
+  std::string command = DemoReproduceCommand(seed, nodes, duration, no_faults, inject);
+  command.replace(0, std::string("kvsim").size(), ShellQuote(self_path));
+  absl::StrAppend(&command, " --fingerprint-only");
+  FILE* child = ::popen(command.c_str(), "r");
+  if (child == nullptr) return {false, absl::StrCat("could not start '", command, "'")};
+  std::string output;
+  char buffer[256];
+  while (std::fgets(buffer, sizeof(buffer), child) != nullptr) output += buffer;
+  const int status = ::pclose(child);
+  const std::string theirs(absl::StripAsciiWhitespace(output));
+  if (theirs.size() != 16) {
+    return {false, absl::StrFormat("determinism check: the child run failed (status %d): %s",
+                                   status, output)};
+  }
+  if (theirs != sim::FingerprintString(fingerprint)) {
+    return {false, absl::StrFormat(
+                       "NONDETERMINISM: seed %d gave fingerprint %s here and %s in a separate "
+                       "process (behaviour depends on per-process state: hashed-container order, "
+                       "pointer values, the environment)",
+                       seed, sim::FingerprintString(fingerprint), theirs)};
+  }
+  return {true, absl::StrFormat("determinism: OK (fingerprint %s again in this process and in a "
+                                "separate process)",
+                                sim::FingerprintString(fingerprint))};
+}
+
+}  // namespace kv::tools
