@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "support/status_test_util.h"
 #include "net/random.h"
 #include "net/status_macros.h"
 #include "sim/sim_disk.h"
@@ -28,22 +29,6 @@ using storage::File;
 using storage::FileSystem;
 using storage::OpenOptions;
 
-#define KV_EXPECT_OK(expr)             \
-  do {                                 \
-    const absl::Status kv_s_ = (expr); \
-    EXPECT_TRUE(kv_s_.ok()) << kv_s_;  \
-  } while (0)
-#define KV_ASSERT_OK(expr)             \
-  do {                                 \
-    const absl::Status kv_s_ = (expr); \
-    ASSERT_TRUE(kv_s_.ok()) << kv_s_;  \
-  } while (0)
-#define KV_ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
-  KV_ASSERT_OK_AND_ASSIGN_IMPL(KV_CONCAT(kv_statusor_, __LINE__), lhs, rexpr)
-#define KV_ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, rexpr) \
-  auto tmp = (rexpr);                                 \
-  ASSERT_TRUE(tmp.ok()) << tmp.status();              \
-  lhs = std::move(tmp).value()
 
 // A SimDisk with a FaultyFileSystem on top whose sink records "kind path" for each fault.
 struct Rig {

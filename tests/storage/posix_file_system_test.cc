@@ -23,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "support/status_test_util.h"
 #include "net/random.h"
 #include "net/status_macros.h"
 #include "sim/faulty_file_system.h"
@@ -32,22 +33,6 @@
 namespace kv::storage {
 namespace {
 
-#define KV_EXPECT_OK(expr)             \
-  do {                                 \
-    const absl::Status kv_s_ = (expr); \
-    EXPECT_TRUE(kv_s_.ok()) << kv_s_;  \
-  } while (0)
-#define KV_ASSERT_OK(expr)             \
-  do {                                 \
-    const absl::Status kv_s_ = (expr); \
-    ASSERT_TRUE(kv_s_.ok()) << kv_s_;  \
-  } while (0)
-#define KV_ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
-  KV_ASSERT_OK_AND_ASSIGN_IMPL(KV_CONCAT(kv_statusor_, __LINE__), lhs, rexpr)
-#define KV_ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, rexpr) \
-  auto tmp = (rexpr);                                 \
-  ASSERT_TRUE(tmp.ok()) << tmp.status();              \
-  lhs = std::move(tmp).value()
 
 constexpr absl::StatusCode kNotFound = absl::StatusCode::kNotFound;
 constexpr absl::StatusCode kAlreadyExists = absl::StatusCode::kAlreadyExists;
