@@ -7,13 +7,6 @@
 
 namespace kv {
 
-uint64_t Mix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 uint64_t StableHash(absl::string_view bytes, uint64_t seed) {
   uint64_t h = 0xcbf29ce484222325ULL ^ Mix64(seed);
   size_t i = 0;

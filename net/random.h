@@ -14,7 +14,12 @@
 namespace kv {
 
 // Mixes a 64-bit value into a well-distributed 64-bit value (SplitMix64's finaliser).
-uint64_t Mix64(uint64_t x);
+inline uint64_t Mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
 
 // Deterministic 64-bit hash of bytes (FNV-1a followed by Mix64). Stable across processes and
 // builds, unlike absl::Hash, which is seeded per process.

@@ -1,5 +1,6 @@
 #include "sim/event_queue.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "net/assert.h"
@@ -96,7 +97,7 @@ void EventQueue::FreeSlot(uint32_t slot) {
 void EventQueue::SiftUp(size_t i) {
   Entry e = heap_[i];
   while (i > 0) {
-    const size_t parent = (i - 1) / 2;
+    const size_t parent = (i - 1) / kArity;
     if (!Later(heap_[parent], e)) break;
     heap_[i] = heap_[parent];
     i = parent;
@@ -108,9 +109,13 @@ void EventQueue::SiftDown(size_t i) {
   const size_t n = heap_.size();
   Entry e = heap_[i];
   while (true) {
-    size_t child = 2 * i + 1;
-    if (child >= n) break;
-    if (child + 1 < n && Later(heap_[child], heap_[child + 1])) ++child;
+    const size_t first = kArity * i + 1;
+    if (first >= n) break;
+    const size_t end = std::min(first + kArity, n);
+    size_t child = first;  // the earliest of i's children
+    for (size_t c = first + 1; c < end; ++c) {
+      if (Later(heap_[child], heap_[c])) child = c;
+    }
     if (!Later(e, heap_[child])) break;
     heap_[i] = heap_[child];
     i = child;

@@ -99,19 +99,18 @@ absl::Status SimNetwork::Send(NodeId from, NodeId to, std::string payload) {
   if (duplicate) {
     ++stats_.duplicated;
     const Duration copy_latency = SampleLatency(p);
-    ScheduleDelivery(from, to, receiver.incarnation(), copy_latency, payload);
+    ScheduleDelivery(from, to, receiver.incarnation(), copy_latency, payload, h);
   }
   ScheduleDelivery(from, to, receiver.incarnation(), absl::Nanoseconds(deliver_ns - now),
-                   std::move(payload));
+                   std::move(payload), h);
   return absl::OkStatus();
 }
 
 void SimNetwork::ScheduleDelivery(NodeId from, NodeId to, uint32_t incarnation, Duration latency,
-                                  std::string payload) {
+                                  std::string payload, uint64_t h) {
   sim_->ScheduleOwned(
       to, incarnation, sim_->now() + latency,
-      [this, from, to, payload = std::move(payload)]() mutable {
-        const uint64_t h = StableHash(payload);
+      [this, from, to, h, payload = std::move(payload)]() mutable {
         if (blocked(from, to)) {
           Drop(from, to, DropReason::kPartition, h);
           return;

@@ -99,8 +99,9 @@ class SimNetwork {
 
  private:
   Duration SampleLatency(const LinkProfile& p);
+  // `h` is the payload's hash, computed once at send.
   void ScheduleDelivery(NodeId from, NodeId to, uint32_t incarnation, Duration latency,
-                        std::string payload);
+                        std::string payload, uint64_t h);
   void Drop(NodeId from, NodeId to, DropReason reason, uint64_t payload_hash);
   void RecordPartitionChange(absl::string_view kind, uint64_t param);
 
