@@ -11,9 +11,8 @@ find_package(tomlplusplus REQUIRED)
 find_package(nlohmann_json 3.11 REQUIRED)
 
 # Debian's RocksDBConfig.cmake names imported targets (gflags, lz4) that Debian ships no CMake
-# config for, so the library is found directly.
-find_library(ROCKSDB_LIBRARY NAMES rocksdb REQUIRED)
-find_path(ROCKSDB_INCLUDE_DIR NAMES rocksdb/db.h REQUIRED)
+# config for, so RocksDB is found through pkg-config.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(ROCKSDB REQUIRED IMPORTED_TARGET rocksdb)
 add_library(rocksdb_lib INTERFACE)
-target_link_libraries(rocksdb_lib INTERFACE ${ROCKSDB_LIBRARY})
-target_include_directories(rocksdb_lib SYSTEM INTERFACE ${ROCKSDB_INCLUDE_DIR})
+target_link_libraries(rocksdb_lib INTERFACE PkgConfig::ROCKSDB)
