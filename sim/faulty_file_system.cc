@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "net/fiber.h"
+#include "net/status_macros.h"
 
 namespace kv::sim {
 
@@ -12,6 +13,12 @@ absl::Status Eio(absl::string_view what, absl::string_view path) {
   return absl::UnavailableError(absl::StrCat("EIO: injected I/O error on ", what, " of '", path, "'"));
 }
 }  // namespace
+
+absl::Status FaultyFileSystem::CheckOnline(absl::string_view path) const {
+  if (!offline_) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("the process is down: no disk access to '", path, "'"));
+}
 
 class FaultyFileSystem::FaultyFile final : public storage::File {
  public:
@@ -25,6 +32,7 @@ class FaultyFileSystem::FaultyFile final : public storage::File {
     return Write(data, [&](absl::string_view d) { return inner_->WriteAt(offset, d); });
   }
   absl::StatusOr<std::string> ReadAt(uint64_t offset, size_t n) override {
+    RETURN_IF_ERROR(fs_->CheckOnline(path()));
     fs_->Delay();
     if (fs_->Inject(fs_->options_.read_error_probability, "disk_eio_read", path())) {
       return Eio("read", path());
@@ -38,6 +46,7 @@ class FaultyFileSystem::FaultyFile final : public storage::File {
     return out;
   }
   absl::Status Sync() override {
+    RETURN_IF_ERROR(fs_->CheckOnline(path()));
     fs_->Delay();
     if (fs_->Inject(fs_->options_.sync_error_probability, "disk_eio_sync", path())) {
       // As Linux after a failed fsync: the dirty pages are marked clean and their data is gone
@@ -47,8 +56,12 @@ class FaultyFileSystem::FaultyFile final : public storage::File {
     }
     return inner_->Sync();
   }
-  absl::StatusOr<uint64_t> Size() override { return inner_->Size(); }
+  absl::StatusOr<uint64_t> Size() override {
+    RETURN_IF_ERROR(fs_->CheckOnline(path()));
+    return inner_->Size();
+  }
   absl::Status Truncate(uint64_t size) override {
+    RETURN_IF_ERROR(fs_->CheckOnline(path()));
     fs_->Delay();
     return inner_->Truncate(size);
   }
@@ -57,6 +70,7 @@ class FaultyFileSystem::FaultyFile final : public storage::File {
  private:
   template <typename WriteFn>
   absl::Status Write(absl::string_view data, WriteFn write) {
+    RETURN_IF_ERROR(fs_->CheckOnline(path()));
     fs_->Delay();
     if (fs_->Inject(fs_->options_.write_error_probability, "disk_eio_write", path())) {
       return Eio("write", path());
@@ -96,6 +110,7 @@ bool FaultyFileSystem::Inject(double probability, absl::string_view kind, absl::
 
 absl::StatusOr<std::unique_ptr<storage::File>> FaultyFileSystem::Open(absl::string_view path,
                                                                       storage::OpenOptions options) {
+  RETURN_IF_ERROR(CheckOnline(path));
   Delay();
   absl::StatusOr<std::unique_ptr<storage::File>> inner = disk_->Open(path, options);
   if (!inner.ok()) return inner.status();
@@ -103,41 +118,48 @@ absl::StatusOr<std::unique_ptr<storage::File>> FaultyFileSystem::Open(absl::stri
 }
 
 absl::Status FaultyFileSystem::Rename(absl::string_view from, absl::string_view to) {
+  RETURN_IF_ERROR(CheckOnline(from));
   Delay();
   return disk_->Rename(from, to);
 }
 
 absl::Status FaultyFileSystem::Delete(absl::string_view path) {
+  RETURN_IF_ERROR(CheckOnline(path));
   Delay();
   return disk_->Delete(path);
 }
 
 absl::Status FaultyFileSystem::CreateDir(absl::string_view path) {
+  RETURN_IF_ERROR(CheckOnline(path));
   Delay();
   return disk_->CreateDir(path);
 }
 
 absl::Status FaultyFileSystem::DeleteDir(absl::string_view path) {
+  RETURN_IF_ERROR(CheckOnline(path));
   Delay();
   return disk_->DeleteDir(path);
 }
 
 absl::StatusOr<std::vector<std::string>> FaultyFileSystem::List(absl::string_view dir) {
+  RETURN_IF_ERROR(CheckOnline(dir));
   return disk_->List(dir);
 }
 
 absl::Status FaultyFileSystem::SyncDir(absl::string_view dir) {
+  RETURN_IF_ERROR(CheckOnline(dir));
   Delay();
   if (Inject(options_.sync_error_probability, "disk_eio_syncdir", dir)) return Eio("syncdir", dir);
   return disk_->SyncDir(dir);
 }
 
 absl::StatusOr<uint64_t> FaultyFileSystem::FileSize(absl::string_view path) {
+  RETURN_IF_ERROR(CheckOnline(path));
   return disk_->FileSize(path);
 }
 
-bool FaultyFileSystem::Exists(absl::string_view path) { return disk_->Exists(path); }
+bool FaultyFileSystem::Exists(absl::string_view path) { return !offline_ && disk_->Exists(path); }
 
-bool FaultyFileSystem::IsDir(absl::string_view path) { return disk_->IsDir(path); }
+bool FaultyFileSystem::IsDir(absl::string_view path) { return !offline_ && disk_->IsDir(path); }
 
 }  // namespace kv::sim

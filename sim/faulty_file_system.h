@@ -49,6 +49,12 @@ class FaultyFileSystem final : public storage::FileSystem {
   FaultyFileSystem(SimDisk* disk, DiskFaultOptions options, Random random, FaultSink sink);
 
   void set_options(const DiskFaultOptions& options) { options_ = options; }
+
+  // While offline (the process is down or being torn down), every call, on the file system and on
+  // files opened before, fails with FAILED_PRECONDITION and touches nothing: a killed process's
+  // destructors must not write to the disk its next incarnation will read.
+  void set_offline(bool offline) { offline_ = offline; }
+  bool offline() const { return offline_; }
   const DiskFaultOptions& options() const { return options_; }
   SimDisk& disk() { return *disk_; }
 
@@ -69,11 +75,13 @@ class FaultyFileSystem final : public storage::FileSystem {
   // Suspends the calling fiber for a sampled latency, if latency is on and we are on a fiber.
   void Delay();
   bool Inject(double probability, absl::string_view kind, absl::string_view path);
+  absl::Status CheckOnline(absl::string_view path) const;
 
   SimDisk* disk_;
   DiskFaultOptions options_;
   Random random_;
   FaultSink sink_;
+  bool offline_ = false;
 };
 
 }  // namespace kv::sim

@@ -65,6 +65,7 @@ void SimProcess::StartIncarnation() {
   ++incarnation_;
   ++starts_;
   paused_until_ns_ = 0;
+  faulty_fs_.set_offline(false);
   live_ = std::make_unique<Incarnation>(
       this, sim_->ForkRandom(absl::StrCat("process/", id_, "/", incarnation_)));
   if (options_.boot) live_->app = options_.boot(live_->runtime, faulty_fs_);
@@ -75,6 +76,8 @@ void SimProcess::EndIncarnation() {
   // From here on, events of this incarnation (and any posted while unwinding) are dropped.
   ++incarnation_;
   live_->ending = true;
+  // As under kill -9: nothing the dying incarnation's destructors do reaches the disk.
+  faulty_fs_.set_offline(true);
   live_->fibers.CancelAll();
   live_->app.reset();
   live_->fibers.CancelAll();  // in case the app's destructor spawned fibers

@@ -85,6 +85,7 @@ CrashOutcome Simulator::Crash(NodeId id) {
   RecordFault("crash", id, p.incarnation());
   p.EndIncarnation();
   ++p.crashes_;
+  // The disk lost power with the machine: nothing after this instant was written.
   CrashOutcome outcome = p.disk().Crash();
   crash_totals_ += outcome;
   network_->OnCrash(id);
