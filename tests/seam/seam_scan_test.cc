@@ -26,7 +26,7 @@ const Rule kRules[] = {
     {"threads", R"(std::thread\b|std::jthread\b|<thread>|std::async\b|pthread_create)"},
     {"sleeps", R"(\bsleep\s*\(|\busleep\s*\(|\bnanosleep\s*\(|sleep_for\b|sleep_until\b|absl::SleepFor\b)"},
     {"real clocks",
-     R"(system_clock|steady_clock|high_resolution_clock|absl::Now\s*\(|gettimeofday|clock_gettime|\btime\s*\(\s*(NULL|nullptr|0)?\s*\))"},
+     R"(\b(system_clock|steady_clock|high_resolution_clock)\b|absl::Now\s*\(|gettimeofday|clock_gettime|\btime\s*\(\s*(NULL|nullptr|0)?\s*\))"},
     {"unseeded randomness",
      R"((^|[^.>:\w])(rand|srand|random)\s*\(|random_device|std::mt19937|absl::BitGen|absl::InsecureBitGen|/dev/u?random)"},
     {"sockets",
