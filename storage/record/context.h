@@ -1,0 +1,93 @@
+// Dots and causal contexts (version vectors) for dotted version vectors (dvv.h).
+//
+// A Dot names one write: (coordinating node, that node's counter for the key). A Context is a
+// version vector: for each node, the highest counter seen, which stands for "every write that node
+// issued to this key up to that counter". Each entry also carries the wall time at which its
+// counter was issued, so that pruning (dvv.h) can drop entries by age.
+//
+// A Context is a plain value type. Clients receive it on a read as opaque bytes (Encode) and pass
+// them back on put/delete (Decode); the bytes are checksummed, so a corrupted context is rejected
+// rather than silently claiming to have seen writes it did not see (which would delete them).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/container/btree_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "storage/record/record.pb.h"
+
+namespace kv::storage {
+
+// The causal context's format version: the version byte of its envelope (envelope.h).
+inline constexpr uint8_t kContextFormatVersion = 1;
+// Context::Decode rejects contexts with more entries than this (one entry per node that ever
+// coordinated a write to the key; pruning keeps it far smaller).
+inline constexpr size_t kContextEntriesLimit = 4096;
+
+struct Dot {
+  uint64_t node = 0;
+  uint64_t counter = 0;  // >= 1 for a real write
+
+  friend auto operator<=>(const Dot&, const Dot&) = default;
+};
+
+// The dot of a stored sibling.
+inline Dot DotOf(const Sibling& s) { return Dot{s.dot_node(), s.dot_counter()}; }
+
+class Context {
+ public:
+  struct Entry {
+    uint64_t counter = 0;
+    int64_t updated_wall_micros = 0;
+    friend bool operator==(const Entry&, const Entry&) = default;
+  };
+
+  // The empty context: has seen no write.
+  Context() = default;
+
+  // REQUIRES: ValidateVersionVector(vv).ok() (true of any decoded or DVV-produced record).
+  static Context FromProto(const VersionVector& vv);
+  // Writes the entries to `vv` (replacing its contents) in canonical order (by node).
+  void ToProto(VersionVector* vv) const;
+
+  // Opaque bytes for clients. The empty context encodes to the empty string, so a client that has
+  // read nothing may send nothing.
+  std::string Encode() const;
+  // Inverse of Encode. The empty string decodes to the empty context (a "blind" write).
+  // Errors: INVALID_ARGUMENT if the bytes are corrupted (checksum), do not parse, break the
+  // version vector rules (validate.h) or hold more than kContextEntriesLimit entries;
+  // FAILED_PRECONDITION if they carry a context format version this build does not read.
+  static absl::StatusOr<Context> Decode(absl::string_view bytes);
+
+  // The highest counter seen from `node` (0 if none).
+  uint64_t counter(uint64_t node) const;
+  // True iff the write `dot` is in this context's causal past.
+  bool Covers(const Dot& dot) const;
+  // True iff this context has seen every write `other` has seen (pointwise >=; reflexive).
+  bool Descends(const Context& other) const;
+  // This := the least upper bound of this and `other`: per node, the entry with the higher
+  // counter (on equal counters, the later wall time, so Join stays commutative).
+  void Join(const Context& other);
+  // Records that dot.node issued dot.counter at `wall_micros`.
+  // REQUIRES: dot.counter > counter(dot.node).
+  void Advance(const Dot& dot, int64_t wall_micros);
+  // Forgets `node`'s entry (pruning only).
+  void Erase(uint64_t node);
+
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  const absl::btree_map<uint64_t, Entry>& entries() const { return entries_; }
+
+  friend bool operator==(const Context&, const Context&) = default;
+
+ private:
+  absl::btree_map<uint64_t, Entry> entries_;  // no entry has counter 0
+};
+
+// True iff neither context descends the other: each has seen a write the other has not.
+bool Concurrent(const Context& a, const Context& b);
+
+}  // namespace kv::storage

@@ -1,0 +1,172 @@
+#include "storage/record/dvv.h"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+#include "absl/container/btree_set.h"
+#include "net/assert.h"
+#include "storage/record/validate.h"
+
+namespace kv::storage {
+namespace {
+
+void AssertValid(const Record& record) {
+  const absl::Status s = ValidateRecord(record);
+  KV_ASSERT_MSG(s.ok(), s.message());
+}
+
+// The deterministic choice between two siblings with the same dot (see Merge).
+const Sibling& Preferred(const Sibling& a, const Sibling& b) {
+  KV_ASSERT(DotOf(a) == DotOf(b));
+  const auto key = [](const Sibling& s) {
+    return std::make_tuple(s.wall_micros(), s.tombstone(), s.expiry_micros(),
+                           absl::string_view(s.value()));
+  };
+  return key(a) >= key(b) ? a : b;
+}
+
+// True iff `wall_now_micros` is at least `age_micros` after `stamp_micros` (no overflow).
+bool OlderThan(int64_t stamp_micros, int64_t age_micros, int64_t wall_now_micros) {
+  return static_cast<__int128>(wall_now_micros) - stamp_micros >= age_micros;
+}
+
+Sibling NewSibling(const Dot& dot, Write write, int64_t wall_now_micros) {
+  Sibling s;
+  s.set_dot_node(dot.node);
+  s.set_dot_counter(dot.counter);
+  s.set_wall_micros(wall_now_micros);
+  s.set_value(std::move(write.value));
+  s.set_tombstone(write.tombstone);
+  s.set_expiry_micros(write.expiry_micros);
+  return s;
+}
+
+}  // namespace
+
+Record EmptyRecord() {
+  Record record;
+  record.set_format_version(kRecordFormatVersion);
+  record.mutable_context();  // present even when empty: every DVV result has the same shape
+  return record;
+}
+
+Context ReadContext(const Record& record) {
+  AssertValid(record);
+  return Context::FromProto(record.context());
+}
+
+Write Write::Put(std::string value, int64_t expiry_micros) {
+  return Write{std::move(value), false, expiry_micros};
+}
+
+Write Write::Delete() { return Write{std::string(), true, 0}; }
+
+Record Update(const Record& record, const Context& client_context, uint64_t coordinator,
+              Write write, int64_t wall_now_micros) {
+  AssertValid(record);
+  KV_ASSERT(!write.tombstone || write.value.empty());
+  KV_ASSERT(write.expiry_micros >= 0);
+  Context context = Context::FromProto(record.context());
+  context.Join(client_context);
+  const uint64_t previous = context.counter(coordinator);
+  KV_ASSERT_MSG(previous < UINT64_MAX, "dot counter overflow");
+  const Dot dot{coordinator, previous + 1};
+
+  Record out = EmptyRecord();
+  bool placed = false;
+  Sibling fresh = NewSibling(dot, std::move(write), wall_now_micros);
+  for (const Sibling& s : record.siblings()) {
+    if (client_context.Covers(DotOf(s))) continue;  // the client saw it: superseded
+    if (!placed && dot < DotOf(s)) {
+      *out.add_siblings() = std::move(fresh);
+      placed = true;
+    }
+    *out.add_siblings() = s;
+  }
+  if (!placed) *out.add_siblings() = std::move(fresh);
+  context.Advance(dot, wall_now_micros);
+  context.ToProto(out.mutable_context());
+  AssertValid(out);
+  return out;
+}
+
+Record Merge(const Record& a, const Record& b) {
+  AssertValid(a);
+  AssertValid(b);
+  const Context ca = Context::FromProto(a.context());
+  const Context cb = Context::FromProto(b.context());
+  Record out = EmptyRecord();
+  int i = 0, j = 0;
+  const int na = a.siblings_size(), nb = b.siblings_size();
+  while (i < na || j < nb) {
+    if (j == nb || (i < na && DotOf(a.siblings(i)) < DotOf(b.siblings(j)))) {
+      const Sibling& s = a.siblings(i++);
+      if (!cb.Covers(DotOf(s))) *out.add_siblings() = s;  // b has not seen it yet
+    } else if (i == na || DotOf(b.siblings(j)) < DotOf(a.siblings(i))) {
+      const Sibling& s = b.siblings(j++);
+      if (!ca.Covers(DotOf(s))) *out.add_siblings() = s;  // a has not seen it yet
+    } else {
+      *out.add_siblings() = Preferred(a.siblings(i++), b.siblings(j++));  // both hold it
+    }
+  }
+  Context joined = ca;
+  joined.Join(cb);
+  joined.ToProto(out.mutable_context());
+  AssertValid(out);
+  return out;
+}
+
+bool Descends(const Record& a, const Record& b) {
+  return Context::FromProto(a.context()).Descends(Context::FromProto(b.context()));
+}
+
+bool Concurrent(const Record& a, const Record& b) {
+  return Concurrent(Context::FromProto(a.context()), Context::FromProto(b.context()));
+}
+
+bool IsExpired(const Sibling& sibling, int64_t wall_now_micros) {
+  KV_ASSERT(sibling.expiry_micros() >= 0);
+  return sibling.expiry_micros() != 0 && sibling.expiry_micros() <= wall_now_micros;
+}
+
+std::vector<const Sibling*> LiveValues(const Record& record, int64_t wall_now_micros) {
+  std::vector<const Sibling*> live;
+  for (const Sibling& s : record.siblings()) {
+    if (!s.tombstone() && !IsExpired(s, wall_now_micros)) live.push_back(&s);
+  }
+  KV_ASSERT(live.size() <= static_cast<size_t>(record.siblings_size()));
+  return live;
+}
+
+size_t SiblingCount(const Record& record) { return static_cast<size_t>(record.siblings_size()); }
+
+Record PruneContext(const Record& record, uint64_t self_node, const PruneOptions& options,
+                    int64_t wall_now_micros) {
+  AssertValid(record);
+  KV_ASSERT(options.entry_age_min_micros >= 0);
+  Context context = Context::FromProto(record.context());
+  if (context.size() <= options.entries_max) return record;
+
+  absl::btree_set<uint64_t> protected_nodes = {self_node};
+  for (const Sibling& s : record.siblings()) protected_nodes.insert(s.dot_node());
+  // Candidates, oldest first: (updated_wall_micros, node).
+  std::vector<std::pair<int64_t, uint64_t>> candidates;
+  for (const auto& [node, entry] : context.entries()) {
+    if (protected_nodes.contains(node)) continue;
+    if (!OlderThan(entry.updated_wall_micros, options.entry_age_min_micros, wall_now_micros))
+      continue;
+    candidates.emplace_back(entry.updated_wall_micros, node);
+  }
+  std::sort(candidates.begin(), candidates.end());
+  for (const auto& [stamp, node] : candidates) {
+    if (context.size() <= options.entries_max) break;
+    context.Erase(node);
+  }
+  Record out = record;
+  context.ToProto(out.mutable_context());
+  AssertValid(out);
+  return out;
+}
+
+}  // namespace kv::storage

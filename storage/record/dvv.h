@@ -1,0 +1,116 @@
+// Dotted version vectors (Riak 2.0's model; Preguiça et al., "Dotted Version Vectors"), on the
+// stored Record (record.proto).
+//
+// Model. A record is a set of siblings, each tagged with the dot of the write that made it, plus a
+// causal context (a version vector, context.h) summarising every write the record has seen,
+// superseded or not. Invariant: the context covers every sibling's dot. Then:
+//   - a sibling the context covers but the record does not hold was superseded (deleted knowingly);
+//   - a sibling the context does not cover is news.
+// Merge uses exactly that to tell "superseded" from "not yet seen", which plain version vectors
+// without dots cannot do per sibling; that is why concurrent writers produce at most one sibling
+// each and a client that reads before it writes never conflicts with itself.
+//
+// Every function here is pure: inputs are const, results are new canonical records (siblings sorted
+// by dot, context entries by node), so equal version sets are equal messages. REQUIRES of every
+// Record argument: ValidateRecord(record).ok() (asserted); DecodeRecord guarantees it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "storage/record/context.h"
+#include "storage/record/record.pb.h"
+
+namespace kv::storage {
+
+// The record of a key that has never been written: no siblings, empty context.
+Record EmptyRecord();
+
+// The causal context to hand a client on a read of `record` (encode it with Context::Encode).
+Context ReadContext(const Record& record);
+
+// What a put or delete writes.
+struct Write {
+  std::string value;          // empty for a tombstone
+  bool tombstone = false;     // a delete
+  int64_t expiry_micros = 0;  // absolute wall micros; 0 = never
+
+  static Write Put(std::string value, int64_t expiry_micros = 0);
+  static Write Delete();
+};
+
+// A put or delete coordinated by `coordinator` at `wall_now_micros`, by a client that read
+// `client_context` (the empty context for a blind write). Returns the new record:
+//   - the new dot is (coordinator, n + 1) where n is the coordinator's counter in
+//     join(record.context, client_context) (so a dot the client has seen is never reissued);
+//   - siblings covered by client_context are removed: the client saw them, this write replaces
+//   them;
+//     siblings it did not see stay, as siblings of the new one;
+//   - context := join(record.context, client_context) plus the new dot, stamped wall_now_micros.
+// The new dot is (coordinator, result.context counter of coordinator).
+// REQUIRES: write.tombstone implies write.value is empty; write.expiry_micros >= 0.
+Record Update(const Record& record, const Context& client_context, uint64_t coordinator,
+              Write write, int64_t wall_now_micros);
+
+// The record two replicas of the same key agree on after exchanging theirs. A sibling of one side
+// survives iff the other side holds it too or the other side's context does not cover its dot
+// (covered but absent = the other side superseded it). Context := join of both contexts.
+// Merge is commutative, associative and idempotent on the result (a join-semilattice), so replicas
+// that exchange records in any order converge. Two siblings with the same dot are the same write;
+// should their contents ever differ (only if a node reissued a dot after losing its own record),
+// the greater by (wall_micros, tombstone, expiry_micros, value) is kept, deterministically.
+Record Merge(const Record& a, const Record& b);
+
+// True iff `a` has seen every write `b` has seen (compares contexts; reflexive).
+bool Descends(const Record& a, const Record& b);
+// True iff each record has seen a write the other has not (compares contexts).
+bool Concurrent(const Record& a, const Record& b);
+
+// True iff `sibling` has an expiry and wall_now_micros has reached it.
+bool IsExpired(const Sibling& sibling, int64_t wall_now_micros);
+
+// The siblings a read returns at wall_now_micros: not tombstones, not expired, in canonical order.
+// The pointers point into `record` and are valid while it is alive and unmodified. An empty result
+// means the key reads as not found.
+std::vector<const Sibling*> LiveValues(const Record& record, int64_t wall_now_micros);
+
+// The number of siblings, tombstones and expired ones included (what a sibling-count guard bounds).
+size_t SiblingCount(const Record& record);
+
+// Context pruning by size and age (Dynamo paper, section 4.4; Riak's small/big/young/old vclock).
+struct PruneOptions {
+  // Prune only while the context has more entries than this (the paper uses 10).
+  size_t entries_max = 10;
+  // Only entries whose counter was issued at least this long ago (by the pruner's wall clock).
+  int64_t entry_age_min_micros = int64_t{24} * 3600 * 1000 * 1000;
+};
+
+// While the context has more than options.entries_max entries, drops the oldest entry (by
+// updated_wall_micros, then node id) that is at least options.entry_age_min_micros old, except
+// that it NEVER drops:
+//   - an entry whose node has a current sibling (that entry covers the sibling's dot: without it
+//     the record would break its invariant, and a client reading it would not supersede what it
+//     saw);
+//   - the entry of `self_node`, the node doing the pruning. A node takes its next dot counter from
+//     its own record (Update); if it forgot its own counter it would reissue dots other replicas'
+//     contexts already cover, and those replicas would drop the new writes as superseded.
+// May leave more than entries_max entries when the rest are protected or too young.
+//
+// RISK (why the paper accepts it, and what it costs here). Pruning only ever removes coverage: the
+// pruned context claims to have seen fewer writes, never more. Merge and Update drop a sibling only
+// when a context covers its dot, so a pruned context can only cause a sibling NOT to be dropped.
+// The visible effect is false siblings: a replica that still holds a long-superseded version whose
+// dot the pruned entry covered will, on merging with the pruned record, keep that old version as if
+// it were concurrent, and a read returns it as a sibling until a client resolves it (or until a
+// merge with an unpruned context of that node drops it again). It is never a silent loss of an
+// acknowledged write, provided dots are never reissued, which the self_node rule above guarantees
+// as long as a coordinator runs Update on its own copy of the key and neither loses nor purges
+// that copy (a crash that loses its
+// local copy, or tombstone garbage collection, restarts its counter; that is the node's problem to
+// solve, e.g. with a new node id per incarnation, and is outside what pruning can protect against).
+Record PruneContext(const Record& record, uint64_t self_node, const PruneOptions& options,
+                    int64_t wall_now_micros);
+
+}  // namespace kv::storage

@@ -1,0 +1,64 @@
+#include "storage/record/envelope.h"
+
+#include <boost/crc.hpp>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "net/assert.h"
+
+namespace kv::storage {
+namespace {
+
+using Crc32cComputer = boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true>;
+
+uint32_t EnvelopeCrc(uint8_t version, absl::string_view payload) {
+  Crc32cComputer crc;
+  crc.process_byte(version);
+  crc.process_bytes(payload.data(), payload.size());
+  return crc.checksum();
+}
+
+}  // namespace
+
+uint32_t Crc32c(absl::string_view bytes) {
+  Crc32cComputer crc;
+  crc.process_bytes(bytes.data(), bytes.size());
+  return crc.checksum();
+}
+
+std::string Seal(uint8_t version, absl::string_view payload) {
+  const uint32_t crc = EnvelopeCrc(version, payload);
+  std::string out;
+  out.reserve(kEnvelopeHeaderBytes + payload.size());
+  out.push_back(static_cast<char>(version));
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  out.append(payload.data(), payload.size());
+  KV_ASSERT(out.size() == kEnvelopeHeaderBytes + payload.size());
+  return out;
+}
+
+absl::StatusOr<absl::string_view> Open(absl::string_view bytes, uint8_t expected_version,
+                                       absl::string_view what) {
+  if (bytes.size() < kEnvelopeHeaderBytes) {
+    return absl::DataLossError(absl::StrCat(what, " too short: ", bytes.size(),
+                                            " bytes, the header alone is ", kEnvelopeHeaderBytes));
+  }
+  const uint8_t version = static_cast<uint8_t>(bytes[0]);
+  uint32_t stored_crc = 0;
+  for (int i = 0; i < 4; ++i) {
+    stored_crc |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[1 + i])) << (8 * i);
+  }
+  const absl::string_view payload = bytes.substr(kEnvelopeHeaderBytes);
+  if (EnvelopeCrc(version, payload) != stored_crc) {
+    return absl::DataLossError(absl::StrCat(what, " checksum mismatch"));
+  }
+  if (version != expected_version) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("unsupported ", what, " format version ", static_cast<int>(version),
+                     " (this build reads version ", static_cast<int>(expected_version), ")"));
+  }
+  KV_ASSERT(payload.size() + kEnvelopeHeaderBytes == bytes.size());
+  return payload;
+}
+
+}  // namespace kv::storage

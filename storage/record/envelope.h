@@ -1,0 +1,35 @@
+// The checksummed envelope around every persisted or client-visible blob of this folder (records,
+// causal contexts):
+//
+//   [1 byte format version][4 bytes CRC-32C, little-endian][payload]
+//
+// The CRC covers the version byte and the payload, so a flipped bit anywhere is reported as
+// DATA_LOSS, while an intact blob of a version this build does not know is reported as
+// FAILED_PRECONDITION (a newer writer, not corruption). The envelope layout itself never changes;
+// only the payload format does, under a new version byte.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace kv::storage {
+
+inline constexpr size_t kEnvelopeHeaderBytes = 5;
+
+// CRC-32C (Castagnoli), as in iSCSI, ext4 and RocksDB. Crc32c("123456789") == 0xE3069283.
+uint32_t Crc32c(absl::string_view bytes);
+
+// Returns the envelope of `payload` with version byte `version`.
+std::string Seal(uint8_t version, absl::string_view payload);
+
+// Checks an envelope and returns a view of its payload (pointing into `bytes`, which must outlive
+// it). `what` names the blob in error messages ("record", "causal context").
+// Errors: DATA_LOSS if shorter than the header or the checksum does not match;
+// FAILED_PRECONDITION naming the version if the checksum matches but version != expected_version.
+absl::StatusOr<absl::string_view> Open(absl::string_view bytes, uint8_t expected_version,
+                                       absl::string_view what);
+
+}  // namespace kv::storage

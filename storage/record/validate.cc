@@ -1,0 +1,80 @@
+#include "storage/record/validate.h"
+
+#include "absl/strings/str_cat.h"
+#include "net/assert.h"
+
+namespace kv::storage {
+namespace {
+
+// OK iff every sibling's dot is covered by `context`. REQUIRES: both sorted by node.
+absl::Status CheckSiblingsCovered(const Record& record) {
+  const auto& entries = record.context().entries();
+  int e = 0;
+  for (const Sibling& s : record.siblings()) {
+    while (e < entries.size() && entries[e].node() < s.dot_node()) ++e;
+    if (e == entries.size() || entries[e].node() != s.dot_node() ||
+        entries[e].counter() < s.dot_counter()) {
+      return absl::InvalidArgumentError(absl::StrCat("sibling (", s.dot_node(), ", ",
+                                                     s.dot_counter(),
+                                                     ") is not covered by the record's context"));
+    }
+  }
+  KV_ASSERT(e <= entries.size());
+  return absl::OkStatus();
+}
+
+absl::Status CheckSibling(const Sibling& s, const Sibling* prev) {
+  if (s.dot_counter() == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sibling of node ", s.dot_node(), " has counter 0"));
+  }
+  if (prev != nullptr &&
+      !(prev->dot_node() < s.dot_node() ||
+        (prev->dot_node() == s.dot_node() && prev->dot_counter() < s.dot_counter()))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("siblings not in strictly increasing dot order at (", s.dot_node(), ", ",
+                     s.dot_counter(), ")"));
+  }
+  if (s.tombstone() && !s.value().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tombstone (", s.dot_node(), ", ", s.dot_counter(), ") carries a value"));
+  }
+  if (s.expiry_micros() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("sibling (", s.dot_node(), ", ", s.dot_counter(),
+                                                   ") has negative expiry ", s.expiry_micros()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateVersionVector(const VersionVector& vv) {
+  for (int i = 0; i < vv.entries_size(); ++i) {
+    const VersionVectorEntry& e = vv.entries(i);
+    if (e.counter() == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("context entry for node ", e.node(), " has counter 0"));
+    }
+    if (i > 0 && vv.entries(i - 1).node() >= e.node()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("context entries not in strictly increasing node order at node ", e.node()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRecord(const Record& record) {
+  if (record.format_version() != kRecordFormatVersion) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "record format_version ", record.format_version(), ", expected ", kRecordFormatVersion));
+  }
+  if (absl::Status s = ValidateVersionVector(record.context()); !s.ok()) return s;
+  const Sibling* prev = nullptr;
+  for (const Sibling& s : record.siblings()) {
+    if (absl::Status st = CheckSibling(s, prev); !st.ok()) return st;
+    prev = &s;
+  }
+  return CheckSiblingsCovered(record);
+}
+
+}  // namespace kv::storage

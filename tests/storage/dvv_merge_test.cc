@@ -1,0 +1,115 @@
+// Merge is what read repair, hinted handoff and anti-entropy do to two replicas of a key. If it
+// were not commutative, associative and idempotent, replicas would disagree depending on who synced
+// with whom first, and keep "repairing" each other forever.
+#include <string>
+
+#include "gtest/gtest.h"
+#include "net/random.h"
+#include "storage/record/dvv.h"
+#include "storage/record/record_digest.h"
+#include "tests/storage/record_test_util.h"
+
+namespace kv::storage {
+namespace {
+
+using testing::RandomRecord;
+using testing::RandomRecordOptions;
+using testing::SameRecord;
+using testing::Show;
+
+constexpr uint64_t kSeeds = 3000;
+
+// Records of the same key as they occur (one content per dot), and records where a dot was reissued
+// with other content (to prove Merge stays a join even then).
+const RandomRecordOptions kRealistic;
+const RandomRecordOptions kConflicting = [] {
+  RandomRecordOptions o;
+  o.conflicting_content_probability = 0.3;
+  return o;
+}();
+
+class DvvMergeAlgebraTest : public ::testing::TestWithParam<RandomRecordOptions> {};
+
+TEST_P(DvvMergeAlgebraTest, Commutative) {
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Random rng(seed);
+    const Record a = RandomRecord(rng, GetParam()), b = RandomRecord(rng, GetParam());
+    const Record ab = Merge(a, b), ba = Merge(b, a);
+    ASSERT_TRUE(SameRecord(ab, ba)) << "seed=" << seed << "\na=" << Show(a) << "\nb=" << Show(b)
+                                    << "\nab=" << Show(ab) << "\nba=" << Show(ba);
+  }
+}
+
+TEST_P(DvvMergeAlgebraTest, Associative) {
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Random rng(seed);
+    const Record a = RandomRecord(rng, GetParam()), b = RandomRecord(rng, GetParam()),
+                 c = RandomRecord(rng, GetParam());
+    const Record left = Merge(Merge(a, b), c), right = Merge(a, Merge(b, c));
+    ASSERT_TRUE(SameRecord(left, right))
+        << "seed=" << seed << "\na=" << Show(a) << "\nb=" << Show(b) << "\nc=" << Show(c)
+        << "\n(ab)c=" << Show(left) << "\na(bc)=" << Show(right);
+  }
+}
+
+TEST_P(DvvMergeAlgebraTest, IdempotentAndAbsorbing) {
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Random rng(seed);
+    const Record a = RandomRecord(rng, GetParam()), b = RandomRecord(rng, GetParam());
+    ASSERT_TRUE(SameRecord(Merge(a, a), a)) << "seed=" << seed << " a=" << Show(a);
+    const Record ab = Merge(a, b);
+    // Merging again with either input changes nothing: a replica that already has the merge result
+    // is not "repaired" again.
+    ASSERT_TRUE(SameRecord(Merge(ab, a), ab)) << "seed=" << seed;
+    ASSERT_TRUE(SameRecord(Merge(ab, b), ab)) << "seed=" << seed;
+    ASSERT_TRUE(Descends(ab, a) && Descends(ab, b)) << "seed=" << seed;
+  }
+}
+
+TEST_P(DvvMergeAlgebraTest, EmptyRecordIsTheIdentity) {
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Random rng(seed);
+    const Record a = RandomRecord(rng, GetParam());
+    ASSERT_TRUE(SameRecord(Merge(a, EmptyRecord()), a)) << "seed=" << seed << " a=" << Show(a);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Realistic, DvvMergeAlgebraTest, ::testing::Values(kRealistic));
+INSTANTIATE_TEST_SUITE_P(ReissuedDots, DvvMergeAlgebraTest, ::testing::Values(kConflicting));
+
+// The rule itself, on a picture: b superseded v1 (covers it, does not hold it); a has not seen v3.
+TEST(DvvMergeTest, KeepsWhatTheOtherSideHasNotSeenDropsWhatItSuperseded) {
+  Record a = Update(EmptyRecord(), Context(), 1, Write::Put("v1"), 1);  // (1,1)
+  Record b = Update(a, ReadContext(a), 2, Write::Put("v2"), 2);         // (2,1) replaces v1
+  b = Update(b, Context(), 3, Write::Put("v3"), 3);                     // (3,1) blind: sibling
+  a = Update(a, Context(), 4, Write::Put("v4"), 4);                     // (4,1) on a only
+  const Record m = Merge(a, b);
+  ASSERT_EQ(SiblingCount(m), 3u) << Show(m);
+  EXPECT_EQ(m.siblings(0).value(), "v2");
+  EXPECT_EQ(m.siblings(1).value(), "v3");
+  EXPECT_EQ(m.siblings(2).value(), "v4");
+  EXPECT_TRUE(Concurrent(a, b));
+}
+
+TEST(DvvMergeTest, AReplicaThatMissedADeleteDoesNotBringTheValueBack) {
+  const Record written = Update(EmptyRecord(), Context(), 1, Write::Put("secret"), 1);
+  const Record deleted = Update(written, ReadContext(written), 2, Write::Delete(), 2);
+  for (const Record& m : {Merge(written, deleted), Merge(deleted, written)}) {
+    EXPECT_TRUE(LiveValues(m, 3).empty()) << Show(m);
+    EXPECT_EQ(RecordDigest(m), RecordDigest(deleted));
+  }
+}
+
+TEST(DvvMergeTest, AnExpiredValueStaysGoneAfterMergingWithAStaleReplica) {
+  // v0 has no expiry; v1 replaced it with a TTL. The stale replica still holds v0.
+  const Record stale = Update(EmptyRecord(), Context(), 1, Write::Put("v0"), 1);
+  const Record fresh = Update(stale, ReadContext(stale), 2, Write::Put("v1", /*expiry=*/100), 2);
+  EXPECT_EQ(LiveValues(fresh, 99).size(), 1u);
+  for (const Record& m : {Merge(stale, fresh), Merge(fresh, stale)}) {
+    EXPECT_TRUE(LiveValues(m, 100).empty()) << Show(m);
+    EXPECT_EQ(SiblingCount(m), 1u);
+  }
+}
+
+}  // namespace
+}  // namespace kv::storage
