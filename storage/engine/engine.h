@@ -1,0 +1,161 @@
+// The storage engine of one node: records by (partition, key), hints for other nodes, node
+// metadata, and a Merkle tree per partition, on RocksDB.
+//
+//   Open(rt, options)  ->  Get / Write / Update / ScanPartition / hints / meta  ->  Close()
+//
+// Durability (options.h): under kSync a write returns OK only after its WAL fsync; concurrent
+// writes from different fibers share one WAL write and one fsync (group commit). Under kInterval
+// a write returns OK once in the WAL, which a background fiber fsyncs every sync_interval.
+// A write that returns an error was not acknowledged, whatever reached the disk (it may or may not
+// appear after a restart). After a failed WAL write or sync RocksDB stops accepting writes; the
+// engine then answers every write with UNAVAILABLE ("storage failed ...") until the node restarts
+// and reopens it. Reads keep working.
+//
+// Integrity: records are checksummed (storage/record/record_codec.h) on top of RocksDB's block
+// checksums. A record that fails either check is never returned: the read fails with DATA_LOSS.
+//
+// Limits: keys over key_bytes_max or values over value_bytes_max are refused with
+// INVALID_ARGUMENT before anything is written; so are empty keys.
+//
+// Threading: all calls on fibers of the runtime's process (they may suspend). In real mode
+// RocksDB's own threads run flushes, compactions and the compaction filter, which touch nothing
+// of the engine's but atomic counters.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "net/runtime.h"
+#include "storage/engine/keys.h"
+#include "storage/engine/options.h"
+#include "storage/merkle/merkle_tree.h"
+#include "storage/record/record.pb.h"
+
+namespace kv::storage {
+
+// A write a node stored on behalf of `target`, to deliver when `target` is reachable.
+struct Hint {
+  NodeId target = kNoNode;
+  PartitionId partition = 0;
+  std::string key;
+  Record record;
+  int64_t created_wall_micros = 0;
+};
+
+// Operations applied atomically by Engine::Write.
+class WriteBatch {
+ public:
+  void PutRecord(PartitionId partition, absl::string_view key, Record record);
+  // Removes the record entirely (handoff of a partition, purge). Deletes by clients are tombstone
+  // records written with PutRecord.
+  void DeleteRecord(PartitionId partition, absl::string_view key);
+  void PutHint(Hint hint);
+  void DeleteHint(NodeId target, PartitionId partition, absl::string_view key);
+  void PutMeta(absl::string_view name, absl::string_view value);
+
+  size_t size() const { return ops_.size(); }
+  bool empty() const { return ops_.empty(); }
+
+ private:
+  friend class Engine;
+  struct Op {
+    enum class Kind : uint8_t { kPutRecord, kDeleteRecord, kPutHint, kDeleteHint, kPutMeta } kind;
+    PartitionId partition = 0;
+    NodeId target = kNoNode;
+    std::string key;  // the client key, or the meta name
+    Record record;
+    std::string value;  // meta value
+    int64_t created_wall_micros = 0;
+  };
+  std::vector<Op> ops_;
+};
+
+struct EngineStats {
+  uint64_t writes = 0;           // Write calls acknowledged OK
+  uint64_t writes_failed = 0;    // Write calls answered with an error (validation excluded)
+  uint64_t commit_groups = 0;    // WAL writes (one per group)
+  uint64_t ops_committed = 0;
+  uint64_t wal_syncs = 0;        // explicit syncs (interval mode) plus synced groups
+  uint64_t flushes_requested = 0;
+  uint64_t records_purged = 0;   // by the compaction filter
+  uint64_t corrupt_reads = 0;    // reads answered DATA_LOSS
+  uint64_t hints = 0;            // hints stored now
+};
+
+class Engine {
+ public:
+  // Opens (creating if missing) the database. Starts the commit fiber (and, under kInterval, the
+  // sync fiber) on `rt`. Errors: INVALID_ARGUMENT for bad options; DATA_LOSS if the database or
+  // its WAL is corrupt beyond a torn tail; UNAVAILABLE for I/O errors. REQUIRES: on a fiber of
+  // `rt`'s process; `rt` outlives the engine.
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(Runtime& rt, EngineOptions options);
+
+  // Without Close (a crash) the database is dropped as it is: nothing is synced.
+  // REQUIRES: Close() returned, or every fiber of the process was cancelled (a crash).
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Commits queued writes, syncs the WAL (kInterval) and closes the database.
+  // REQUIRES: on a fiber; no other call in progress or after.
+  absl::Status Close();
+
+  // The record of `key`, nullopt if none. DATA_LOSS if it is corrupt.
+  absl::StatusOr<std::optional<Record>> Get(PartitionId partition, absl::string_view key);
+
+  // Applies `batch` atomically; returns once it is durable per the durability mode.
+  absl::Status Write(WriteBatch batch);
+  absl::Status Put(PartitionId partition, absl::string_view key, Record record);
+
+  // Read-modify-write of one key under its lock: calls `fn` with the current record (nullopt if
+  // none) and writes what it returns (nullopt: remove the record; an error: write nothing and
+  // return it). Returns the record now stored. No other Update of the same key interleaves.
+  using UpdateFn = std::function<absl::StatusOr<std::optional<Record>>(
+      const std::optional<Record>& current)>;
+  absl::StatusOr<std::optional<Record>> Update(PartitionId partition, absl::string_view key,
+                                               const UpdateFn& fn);
+
+  // Calls `fn` for each record of `partition`, in key order, until it returns false. A corrupt
+  // record stops the scan with DATA_LOSS naming the key.
+  absl::Status ScanPartition(PartitionId partition,
+                             absl::FunctionRef<bool(absl::string_view key, const Record&)> fn);
+
+  // Up to `limit` hints for `target`, in (partition, key) order.
+  absl::StatusOr<std::vector<Hint>> HintsFor(NodeId target, size_t limit);
+  // Targets with at least one hint, and how many each.
+  absl::StatusOr<absl::btree_map<NodeId, uint64_t>> HintCounts();
+
+  absl::StatusOr<std::optional<std::string>> GetMeta(absl::string_view name);
+  absl::Status PutMeta(absl::string_view name, absl::string_view value);
+
+  // Flushes the memtables and compacts every record file into the last level, so the compaction
+  // filter judges every record now (TTL and tombstone purge). For tests and operators; slow.
+  absl::Status CompactRecords();
+
+  // The partition's Merkle tree, current with every acknowledged write.
+  const MerkleTree& merkle(PartitionId partition);
+
+  EngineStats stats() const;
+  // OK, or why writes are refused.
+  absl::Status health() const;
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  absl::Status Validate(const WriteBatch& batch) const;
+
+  EngineOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kv::storage
