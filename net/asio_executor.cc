@@ -30,9 +30,24 @@ MonoTime AsioExecutor::Now() const {
 WallTime AsioExecutor::WallNow() const { return absl::Now(); }
 
 void AsioExecutor::Post(Task task) {
-  // Asio copies handlers in some paths; a shared_ptr keeps the move-only task movable-by-copy.
-  auto shared = std::make_shared<Task>(std::move(task));
-  boost::asio::post(io_, [shared] { (*shared)(); });
+  ready_.push_back(std::move(task));
+  if (drain_posted_) return;
+  drain_posted_ = true;
+  boost::asio::post(io_, [this] { Drain(); });
+}
+
+void AsioExecutor::Drain() {
+  // drain_posted_ stays true while draining: tasks posted meanwhile join this batch.
+  for (size_t n = 0; n < kDrainBatchMax && !ready_.empty(); ++n) {
+    Task task = std::move(ready_.front());
+    ready_.pop_front();
+    task();
+  }
+  if (ready_.empty()) {
+    drain_posted_ = false;
+  } else {
+    boost::asio::post(io_, [this] { Drain(); });
+  }
 }
 
 TimerId AsioExecutor::RunAt(MonoTime when, Task task) {

@@ -301,7 +301,13 @@ absl::Status Engine::Impl::CommitGroup(const std::vector<std::shared_ptr<Pending
         case WriteBatch::Op::Kind::kDeleteRecord: {
           const bool put = op.kind == WriteBatch::Op::Kind::kPutRecord;
           std::string rk = RecordKey(op.partition, op.key);
-          TreeChange change{op.partition, op.key, CurrentDigest(rk, staged),
+          std::optional<uint64_t> old_digest;
+          if (op.old_digest_known && !staged.contains(rk)) {
+            old_digest = op.old_digest;
+          } else {
+            old_digest = CurrentDigest(rk, staged);
+          }
+          TreeChange change{op.partition, op.key, old_digest,
                             put ? TreeDigest(op.record) : std::nullopt};
           if (put) {
             batch.Put(records, rk, EncodeRecord(op.record));
@@ -374,8 +380,8 @@ void Engine::Impl::CommitLoop() {
       w.Wait();
       continue;
     }
-    // Writers that are ready at this instant join this group.
-    Yield();
+    // No explicit yield: writers that were ready when this fiber was woken ran first (the
+    // executor is FIFO) and are queued already; they form this group.
     std::vector<std::shared_ptr<Pending>> group;
     size_t ops = 0;
     while (!queue.empty() &&
@@ -557,6 +563,12 @@ absl::StatusOr<std::optional<Record>> Engine::Update(PartitionId partition, absl
     batch.PutRecord(partition, key, *next);
   } else if (current.has_value()) {
     batch.DeleteRecord(partition, key);
+  }
+  if (!batch.empty()) {
+    // Under the key's lock, the record just read is what the tree holds.
+    WriteBatch::Op& op = batch.ops_.back();
+    op.old_digest_known = true;
+    op.old_digest = current.has_value() ? TreeDigest(*current) : std::nullopt;
   }
   RETURN_IF_ERROR(Write(std::move(batch)));
   return next;

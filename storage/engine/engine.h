@@ -75,6 +75,10 @@ class WriteBatch {
     Record record;
     std::string value;  // meta value
     int64_t created_wall_micros = 0;
+    // Record ops from Engine::Update: the digest the Merkle tree holds for the key before this
+    // op is known (the caller read the record), so the commit need not read it again.
+    bool old_digest_known = false;
+    std::optional<uint64_t> old_digest;
   };
   std::vector<Op> ops_;
 };

@@ -219,6 +219,14 @@ TEST(EngineTest, MerkleTreesFollowEveryWriteAndSurviveReopen) {
           WriteBatch b;
           b.DeleteRecord(p, key);
           KV_ASSERT_OK(engine.Write(std::move(b)));
+        } else if (random.Bernoulli(0.5)) {
+          // Read-modify-write passes the old digest to the tree without a second read.
+          auto updated = engine.Update(p, key, [i](const std::optional<Record>& current) {
+            return std::optional<Record>(Update(current.value_or(EmptyRecord()),
+                                                current ? ReadContext(*current) : Context(), 2,
+                                                Write::Put("u" + std::to_string(i)), i));
+          });
+          KV_ASSERT_OK(updated.status());
         } else {
           KV_ASSERT_OK(engine.Put(p, key, ValueRecord("v" + std::to_string(i), i)));
         }
