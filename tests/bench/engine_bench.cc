@@ -74,6 +74,9 @@ rocksdb::DB* OpenRaw(const std::string& dir) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // The engine's records column family options.
+  options.memtable_whole_key_filtering = true;
+  options.memtable_prefix_bloom_size_ratio = 0.05;
   rocksdb::DB* db = nullptr;
   if (!rocksdb::DB::Open(options, dir, &db).ok()) std::abort();
   return db;

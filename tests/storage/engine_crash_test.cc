@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "sim/sim_process.h"
+#include "storage/rocksdb_env/deterministic_options.h"
 #include "support/status_test_util.h"
 #include "tests/storage/engine_test_util.h"
 
@@ -47,6 +48,7 @@ struct History {
   std::map<uint64_t, std::string> issued;                     // seq -> key
   uint64_t acks = 0, failures = 0, verifications = 0, reported_corruptions = 0;
   uint64_t suffix_losses = 0;  // interval: acknowledged writes lost within the allowed window
+  uint64_t fingerprint = 0;
   std::vector<std::string> violations;
 };
 
@@ -175,6 +177,7 @@ History RunCrashSeed(uint64_t seed, CrashCase c) {
   sim::Simulator sim(seed);
   sim::ProcessOptions base;
   base.disk.sector_bytes = 512;
+  base.hash_disk_bytes = rocksdb_env::HashRocksDbFileBytes;
   if (c.disk_faults) {
     base.disk_faults.write_error_probability = 0.002;
     base.disk_faults.sync_error_probability = 0.002;
@@ -204,6 +207,7 @@ History RunCrashSeed(uint64_t seed, CrashCase c) {
   sim.process(id).fs().set_options({});
   sim.Start(id);
   sim.RunFor(absl::Milliseconds(50));
+  h.fingerprint = sim.fingerprint();
   return h;
 }
 
@@ -242,6 +246,13 @@ TEST_P(EngineCrashTest, AcknowledgedWritesSurviveCrashesAndNothingIsSilentlyCorr
               static_cast<unsigned long>(acks), static_cast<unsigned long>(failures),
               static_cast<unsigned long>(verifications), static_cast<unsigned long>(corruptions),
               static_cast<unsigned long>(suffix_losses));
+}
+
+TEST(EngineDeterminismTest, SameSeedSameFingerprintWithCrashesAndDiskFaults) {
+  const CrashCase c{Durability::kSync, true, true};
+  const uint64_t a = RunCrashSeed(77, c).fingerprint;
+  EXPECT_EQ(a, RunCrashSeed(77, c).fingerprint);
+  EXPECT_NE(a, RunCrashSeed(78, c).fingerprint);
 }
 
 INSTANTIATE_TEST_SUITE_P(
