@@ -4,6 +4,7 @@
 #include <deque>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "net/assert.h"
 #include "net/future.h"
@@ -111,8 +112,7 @@ struct Engine::Impl {
     Promise<Unit> done;
   };
   struct TreeChange {
-    PartitionId partition;
-    std::string key;
+    const WriteBatch::Op* op;  // lives in the group being committed
     std::optional<uint64_t> old_digest;
     std::optional<uint64_t> new_digest;
   };
@@ -126,17 +126,20 @@ struct Engine::Impl {
   absl::Status SyncWalAndMark();
   absl::Status RebuildTrees();
   absl::Status CountHints();
-  void CommitLoop();
+  // Group commit, leader style (as LevelDB's writer queue): a writer that finds no leader commits
+  // the queue, group after group, until it is empty; the others wait for their group's result.
+  // An uncontended write thus costs no fiber switch.
+  void Lead();
   void SyncLoop();
   absl::Status CommitGroup(const std::vector<std::shared_ptr<Pending>>& group);
   // The digest the tree holds for `record_key` before this group (`staged` has the group's own
   // earlier changes).
-  std::optional<uint64_t> CurrentDigest(
-      const std::string& record_key,
-      const absl::btree_map<std::string, std::optional<uint64_t>>& staged);
-  // Fills `out` with the stored digests of the keys `group` changes without a known old digest.
-  void PrefetchDigests(const std::vector<std::shared_ptr<Pending>>& group,
-                       absl::btree_map<std::string, std::optional<uint64_t>>* out);
+  // Record key -> the digest the Merkle tree holds for it. Looked up, never iterated.
+  using DigestMap = absl::flat_hash_map<std::string, std::optional<uint64_t>>;
+  // Fills `digests` with the digest before this group of every key in `record_keys` (parallel to
+  // `record_ops`): known from the op, or read (one MultiGet for all).
+  void PrefetchDigests(const std::vector<const std::string*>& record_keys,
+                       const std::vector<const WriteBatch::Op*>& record_ops, DigestMap* digests);
   absl::StatusOr<bool> HintExists(const std::string& hint_key);
   MerkleTree& Tree(PartitionId p) {
     auto it = trees.find(p);
@@ -160,8 +163,9 @@ struct Engine::Impl {
   KeyLocks key_locks;
 
   std::deque<std::shared_ptr<Pending>> queue;
-  WaitList committer_wakeup;
-  FiberHandle committer;
+  bool leading = false;
+  std::vector<std::shared_ptr<Pending>> in_flight;  // the group the leader is committing
+  absl::Status in_flight_status;
   FiberHandle syncer;
   bool closing = false;
   bool closed = false;
@@ -275,50 +279,39 @@ void Engine::Impl::CloseDb() {
   db = nullptr;
 }
 
-std::optional<uint64_t> Engine::Impl::CurrentDigest(
-    const std::string& record_key,
-    const absl::btree_map<std::string, std::optional<uint64_t>>& staged) {
-  auto it = staged.find(record_key);
-  if (it != staged.end()) return it->second;
-  std::string value;
-  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), records, record_key, &value);
-  if (!s.ok()) return std::nullopt;  // absent, or unreadable (the tree left it out too)
-  absl::StatusOr<Record> record = DecodeRecord(value);
-  if (!record.ok()) return std::nullopt;
-  return TreeDigest(*record);
-}
-
-void Engine::Impl::PrefetchDigests(const std::vector<std::shared_ptr<Pending>>& group,
-                                   absl::btree_map<std::string, std::optional<uint64_t>>* out) {
+void Engine::Impl::PrefetchDigests(const std::vector<const std::string*>& record_keys,
+                                   const std::vector<const WriteBatch::Op*>& record_ops,
+                                   DigestMap* digests) {
   // The first op on each key whose old digest is unknown needs the stored record's digest; one
-  // MultiGet fetches them all.
-  absl::btree_map<std::string, bool> seen;
-  std::vector<std::string> keys;
-  for (const std::shared_ptr<Pending>& pending : group) {
-    for (const WriteBatch::Op& op : pending->ops) {
-      if (op.kind != WriteBatch::Op::Kind::kPutRecord &&
-          op.kind != WriteBatch::Op::Kind::kDeleteRecord) {
-        continue;
-      }
-      std::string rk = RecordKey(op.partition, op.key);
-      if (seen.contains(rk)) continue;
-      seen[rk] = true;
-      if (!op.old_digest_known) keys.push_back(std::move(rk));
+  // MultiGet fetches them all. Keys whose first op knows its old digest start from that.
+  std::vector<rocksdb::Slice> missing;
+  for (size_t i = 0; i < record_keys.size(); ++i) {
+    const std::string& rk = *record_keys[i];
+    if (digests->contains(rk)) continue;
+    if (record_ops[i]->old_digest_known) {
+      (*digests)[rk] = record_ops[i]->old_digest;
+    } else {
+      (*digests)[rk] = std::nullopt;
+      missing.emplace_back(rk);
     }
   }
-  if (keys.empty()) return;
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<rocksdb::PinnableSlice> values(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
-  db->MultiGet(rocksdb::ReadOptions(), records, keys.size(), slices.data(), values.data(),
-               statuses.data());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    std::optional<uint64_t> digest;
-    if (statuses[i].ok()) {
-      absl::StatusOr<Record> record = DecodeRecord(View(values[i]));
-      if (record.ok()) digest = TreeDigest(*record);
+  if (missing.empty()) return;
+  if (missing.size() == 1) {  // MultiGet's set-up costs more than it saves for one key
+    rocksdb::PinnableSlice value;
+    if (db->Get(rocksdb::ReadOptions(), records, missing[0], &value).ok()) {
+      absl::StatusOr<Record> record = DecodeRecord(View(value));
+      if (record.ok()) (*digests)[View(missing[0])] = TreeDigest(*record);
     }
-    (*out)[keys[i]] = digest;
+    return;
+  }
+  std::vector<rocksdb::PinnableSlice> values(missing.size());
+  std::vector<rocksdb::Status> statuses(missing.size());
+  db->MultiGet(rocksdb::ReadOptions(), records, missing.size(), missing.data(), values.data(),
+               statuses.data());
+  for (size_t i = 0; i < missing.size(); ++i) {
+    if (!statuses[i].ok()) continue;  // absent, or unreadable (the tree left it out too)
+    absl::StatusOr<Record> record = DecodeRecord(View(values[i]));
+    if (record.ok()) (*digests)[View(missing[i])] = TreeDigest(*record);
   }
 }
 
@@ -333,10 +326,27 @@ absl::StatusOr<bool> Engine::Impl::HintExists(const std::string& hint_key) {
 absl::Status Engine::Impl::CommitGroup(const std::vector<std::shared_ptr<Pending>>& group) {
   if (!failure.ok()) return failure;
   rocksdb::WriteBatch batch;
+  // Record keys once, in op order.
+  std::vector<std::string> keys;
+  std::vector<const WriteBatch::Op*> record_ops;
+  for (const std::shared_ptr<Pending>& pending : group) {
+    for (const WriteBatch::Op& op : pending->ops) {
+      if (op.kind == WriteBatch::Op::Kind::kPutRecord ||
+          op.kind == WriteBatch::Op::Kind::kDeleteRecord) {
+        keys.push_back(RecordKey(op.partition, op.key));
+        record_ops.push_back(&op);
+      }
+    }
+  }
+  std::vector<const std::string*> key_ptrs;
+  key_ptrs.reserve(keys.size());
+  for (const std::string& k : keys) key_ptrs.push_back(&k);
+  // The tree's digest per key: before this group, then as the group's own earlier ops leave it.
+  DigestMap digests;
+  PrefetchDigests(key_ptrs, record_ops, &digests);
   std::vector<TreeChange> changes;
-  // Digests before this group (prefetched), then as the group's own earlier ops left them.
-  absl::btree_map<std::string, std::optional<uint64_t>> staged;
-  PrefetchDigests(group, &staged);
+  changes.reserve(keys.size());
+  size_t next_record = 0;
   absl::btree_map<std::string, bool> hint_staged;  // hint key -> exists after the op
   int64_t hint_delta = 0;
   size_t ops = 0;
@@ -347,22 +357,16 @@ absl::Status Engine::Impl::CommitGroup(const std::vector<std::shared_ptr<Pending
         case WriteBatch::Op::Kind::kPutRecord:
         case WriteBatch::Op::Kind::kDeleteRecord: {
           const bool put = op.kind == WriteBatch::Op::Kind::kPutRecord;
-          std::string rk = RecordKey(op.partition, op.key);
-          std::optional<uint64_t> old_digest;
-          if (op.old_digest_known && !staged.contains(rk)) {
-            old_digest = op.old_digest;
-          } else {
-            old_digest = CurrentDigest(rk, staged);  // prefetched or staged: no read
-          }
-          TreeChange change{op.partition, op.key, old_digest,
-                            put ? TreeDigest(op.record) : std::nullopt};
+          const std::string& rk = keys[next_record++];
+          std::optional<uint64_t>& digest = digests[rk];
+          TreeChange change{&op, digest, put ? TreeDigest(op.record) : std::nullopt};
           if (put) {
             batch.Put(records, rk, EncodeRecord(op.record));
           } else {
             batch.Delete(records, rk);
           }
-          staged[rk] = change.new_digest;
-          changes.push_back(std::move(change));
+          digest = change.new_digest;
+          changes.push_back(change);
           break;
         }
         case WriteBatch::Op::Kind::kPutHint:
@@ -403,7 +407,9 @@ absl::Status Engine::Impl::CommitGroup(const std::vector<std::shared_ptr<Pending
   }
   if (write_options.sync) ++stats.wal_syncs;
   stats.ops_committed += ops;
-  for (const TreeChange& c : changes) Tree(c.partition).Update(c.key, c.old_digest, c.new_digest);
+  for (const TreeChange& c : changes) {
+    Tree(c.op->partition).Update(c.op->key, c.old_digest, c.new_digest);
+  }
   stats.hints = static_cast<uint64_t>(static_cast<int64_t>(stats.hints) + hint_delta);
   if (flush_trigger != nullptr) {
     const uint64_t requested_before = flush_trigger->flushes_requested();
@@ -413,42 +419,49 @@ absl::Status Engine::Impl::CommitGroup(const std::vector<std::shared_ptr<Pending
   return absl::OkStatus();
 }
 
-void Engine::Impl::CommitLoop() {
-  while (true) {
-    if (queue.empty()) {
-      if (closing) return;
-      Waiter w;
-      committer_wakeup.Add(&w);
-      struct Unregister {
-        WaitList& list;
-        Waiter* w;
-        ~Unregister() { list.Remove(w); }
-      } unregister{committer_wakeup, &w};
-      w.Wait();
-      continue;
+void Engine::Impl::Lead() {
+  KV_ASSERT(!leading);
+  leading = true;
+  // Runs however Lead ends. Normally the queue is empty then. If the leader's fiber is unwound
+  // (cancelled while it models the fsync), the group in flight was committed: its writers get its
+  // status, and writers still queued get a new leader.
+  struct Abdicate {
+    Impl* impl;
+    ~Abdicate() {
+      impl->leading = false;
+      for (const std::shared_ptr<Pending>& p : impl->in_flight) {
+        if (impl->in_flight_status.ok()) {
+          p->done.Set(Unit{});
+        } else {
+          p->done.Set(impl->in_flight_status);
+        }
+      }
+      impl->in_flight.clear();
+      if (!impl->queue.empty()) impl->rt.Spawn("storage-commit", [impl = impl] { impl->Lead(); });
     }
-    // No explicit yield: writers that were ready when this fiber was woken ran first (the
-    // executor is FIFO) and are queued already; they form this group.
-    std::vector<std::shared_ptr<Pending>> group;
+  } abdicate{this};
+  while (!queue.empty()) {
     size_t ops = 0;
-    while (!queue.empty() &&
-           (group.empty() || ops + queue.front()->ops.size() <= options.group_commit_ops_max)) {
+    while (!queue.empty() && (in_flight.empty() ||
+                              ops + queue.front()->ops.size() <= options.group_commit_ops_max)) {
       ops += queue.front()->ops.size();
-      group.push_back(std::move(queue.front()));
+      in_flight.push_back(std::move(queue.front()));
       queue.pop_front();
     }
-    const absl::Status status = CommitGroup(group);
-    if (status.ok() && options.durability == Durability::kSync &&
+    in_flight_status = CommitGroup(in_flight);
+    // Writers arriving while the fsync takes its time queue up and form the next group.
+    if (in_flight_status.ok() && options.durability == Durability::kSync &&
         options.modelled_sync_latency > absl::ZeroDuration()) {
       FiberSleep(options.modelled_sync_latency);
     }
-    for (const std::shared_ptr<Pending>& p : group) {
-      if (status.ok()) {
+    for (const std::shared_ptr<Pending>& p : in_flight) {
+      if (in_flight_status.ok()) {
         p->done.Set(Unit{});
       } else {
-        p->done.Set(status);
+        p->done.Set(in_flight_status);
       }
     }
+    in_flight.clear();
   }
 }
 
@@ -472,7 +485,7 @@ Engine::Engine(std::unique_ptr<Impl> impl) : options_(impl->options), impl_(std:
 Engine::~Engine() {
   if (impl_ == nullptr || impl_->db == nullptr) return;
   // No Close: a crash. The process's fibers were cancelled first; nothing is synced here.
-  KV_ASSERT_MSG(impl_->committer.done() && impl_->syncer.done(),
+  KV_ASSERT_MSG(!impl_->leading && impl_->syncer.done(),
                 "Engine destroyed without Close while its fibers run");
   impl_->CloseDb();
 }
@@ -490,7 +503,6 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Runtime& rt, EngineOptions 
     return loaded;
   }
   Impl* raw = impl.get();
-  raw->committer = rt.Spawn("storage-commit", [raw] { raw->CommitLoop(); });
   if (options.durability == Durability::kInterval) {
     raw->syncer = rt.Spawn("storage-wal-sync", [raw] { raw->SyncLoop(); });
   }
@@ -499,9 +511,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Runtime& rt, EngineOptions 
 
 absl::Status Engine::Close() {
   KV_ASSERT_MSG(!impl_->closed, "Engine closed twice");
+  KV_ASSERT_MSG(impl_->queue.empty() && !impl_->leading, "Engine::Close during a write");
   impl_->closing = true;
-  impl_->committer_wakeup.WakeAll();
-  impl_->committer.Join();
   impl_->syncer.Cancel();
   impl_->syncer.Join();
   absl::Status status = absl::OkStatus();
@@ -560,7 +571,7 @@ absl::Status Engine::Write(WriteBatch batch) {
   pending->ops = std::move(batch.ops_);
   Future<Unit> done = pending->done.GetFuture();
   impl_->queue.push_back(std::move(pending));
-  impl_->committer_wakeup.WakeAll();
+  if (!impl_->leading) impl_->Lead();  // commits this write (and any queued behind it)
   absl::StatusOr<Unit> result = done.Get();
   if (!result.ok()) {
     ++impl_->stats.writes_failed;

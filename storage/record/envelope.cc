@@ -1,30 +1,21 @@
 #include "storage/record/envelope.h"
 
-#include <boost/crc.hpp>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "net/assert.h"
+#include "net/crc32c.h"
 
 namespace kv::storage {
 namespace {
 
-using Crc32cComputer = boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true>;
-
 uint32_t EnvelopeCrc(uint8_t version, absl::string_view payload) {
-  Crc32cComputer crc;
-  crc.process_byte(version);
-  crc.process_bytes(payload.data(), payload.size());
-  return crc.checksum();
+  const char v = static_cast<char>(version);
+  return Crc32cExtend(Crc32cExtend(0, &v, 1), payload.data(), payload.size());
 }
 
 }  // namespace
 
-uint32_t Crc32c(absl::string_view bytes) {
-  Crc32cComputer crc;
-  crc.process_bytes(bytes.data(), bytes.size());
-  return crc.checksum();
-}
+uint32_t Crc32c(absl::string_view bytes) { return kv::Crc32c(bytes); }
 
 std::string Seal(uint8_t version, absl::string_view payload) {
   const uint32_t crc = EnvelopeCrc(version, payload);

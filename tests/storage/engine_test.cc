@@ -163,6 +163,34 @@ TEST(EngineTest, ConcurrentWritesShareOneWalSyncUnderGroupCommit) {
       options);
 }
 
+TEST(EngineTest, ALeaderCancelledDuringItsFsyncHandsOverAndNoWriteHangs) {
+  EngineOptions options;
+  options.modelled_sync_latency = absl::Milliseconds(5);
+  WithEngine(
+      [](Runtime& rt, Engine& engine) {
+        // The first writer leads; the others queue behind it while it waits for its fsync.
+        FiberHandle leader = rt.Spawn("leader", [&engine] {
+          (void)engine.Put(1, "first", ValueRecord("1"));
+        });
+        std::vector<FiberHandle> followers;
+        int ok = 0;
+        for (int i = 0; i < 10; ++i) {
+          followers.push_back(rt.Spawn("follower", [&engine, &ok, i] {
+            FiberSleep(absl::Milliseconds(1));
+            ok += engine.Put(1, "k" + std::to_string(i), ValueRecord("v")).ok();
+          }));
+        }
+        FiberSleep(absl::Milliseconds(2));
+        leader.Cancel();
+        leader.Join();
+        for (auto& f : followers) f.Join();
+        EXPECT_EQ(ok, 10) << "queued writes were committed by a new leader";
+        EXPECT_TRUE(engine.Get(1, "first")->has_value()) << "the cancelled leader's group committed";
+        KV_EXPECT_OK(engine.Put(1, "after", ValueRecord("x")));
+      },
+      options);
+}
+
 TEST(EngineTest, HintsAreStoredListedCountedAndDeleted) {
   WithEngine([](Runtime&, Engine& engine) {
     WriteBatch batch;
