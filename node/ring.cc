@@ -131,6 +131,18 @@ absl::StatusOr<Ring> Ring::Rebalance(const absl::btree_map<NodeId, uint32_t>& we
   return Ring(std::move(owners), weights, n_val_);
 }
 
+absl::StatusOr<Ring> Ring::FromParts(std::vector<NodeId> owners,
+                                     absl::btree_map<NodeId, uint32_t> weights, uint32_t n_val) {
+  const uint32_t q = static_cast<uint32_t>(owners.size());
+  if (absl::Status s = ValidateMembers(q, weights, n_val); !s.ok()) return s;
+  for (NodeId o : owners) {
+    if (!weights.contains(o)) {
+      return absl::InvalidArgumentError(absl::StrCat("partition owner ", o, " is not a member"));
+    }
+  }
+  return Ring(std::move(owners), std::move(weights), n_val);
+}
+
 PartitionId Ring::PartitionOfHash(uint64_t h) const {
   const int bits = __builtin_ctz(partition_count());
   return bits == 0 ? 0 : static_cast<PartitionId>(h >> (64 - bits));

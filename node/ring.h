@@ -60,6 +60,11 @@ class Ring {
   // Number of partitions whose owner differs between this ring and `other` (same Q).
   uint32_t MovedPartitions(const Ring& other) const;
 
+  // A ring from its parts (as gossiped). INVALID_ARGUMENT unless the owners are exactly the nodes
+  // of `weights`, their count a valid partition count.
+  static absl::StatusOr<Ring> FromParts(std::vector<NodeId> owners,
+                                        absl::btree_map<NodeId, uint32_t> weights, uint32_t n_val);
+
  private:
   Ring(std::vector<NodeId> owners, absl::btree_map<NodeId, uint32_t> weights, uint32_t n_val)
       : owners_(std::move(owners)), weights_(std::move(weights)), n_val_(n_val) {}

@@ -1,0 +1,105 @@
+// Cluster membership by gossip, with failure detection and the ring (Dynamo section 4.8; the
+// claimant idea is Riak's).
+//
+// Every gossip_interval a node bumps its heartbeat and exchanges its whole cluster state with one
+// random peer (push-pull): members with their status, and the ring. Merging keeps, per member,
+// the record with the highest (generation, version, heartbeat) and, of two rings, the higher
+// version (ties: lower claimant, then smaller owners), so states converge whatever the order of
+// exchanges. A member's heartbeat rising feeds the phi accrual failure detector, whoever relayed
+// it. Seeds are asked when no live peer is known (and now and then anyway), so partitioned
+// groups find each other again.
+//
+// Ring changes: the claimant (the lowest-numbered node it considers up, itself included) compares
+// the members that should own partitions (JOINING and UP; not LEAVING or LEFT; nodes that are
+// merely down stay in the ring, as in Dynamo) with the ring's, and publishes a rebalanced ring
+// with the next version. A JOINING node that finds itself in the ring marks itself UP; a LEAVING
+// node that finds itself out of it marks itself LEFT. The first seed creates a ring of itself if
+// it has heard of none after bootstrap_rounds rounds.
+//
+// Not yet: the ring and generation are not persisted here (the caller passes the generation). A
+// first seed that restarts cut off from everyone could bootstrap a ring of itself; it loses to the
+// cluster's (higher-versioned) ring once it hears of it, but persisting the ring is the fix.
+//
+// Threading: the runtime's fibers. Register before the RPC endpoint starts; then Start.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "net/runtime.h"
+#include "node/failure_detector.h"
+#include "node/membership.pb.h"
+#include "node/ring.h"
+#include "node/rpc.h"
+
+namespace kv::node {
+
+struct MembershipOptions {
+  std::vector<NodeId> seeds;
+  uint32_t partitions = 256;
+  uint32_t n_val = 3;
+  uint32_t weight = 1;
+  std::string address;
+  Duration gossip_interval = absl::Seconds(1);
+  Duration gossip_timeout = absl::Milliseconds(500);
+  // The first seed creates a ring of itself if it has learnt of none after this many rounds.
+  uint64_t bootstrap_rounds = 3;
+  FailureDetectorOptions failure_detector;
+};
+
+class Membership {
+ public:
+  // `generation` must exceed every generation this node used before (persist a counter).
+  Membership(Runtime& rt, RpcEndpoint& rpc, MembershipOptions options, uint64_t generation);
+
+  // Registers the gossip method. REQUIRES: before rpc.Start().
+  void Register();
+  // Announces this node and starts gossiping.
+  void Start();
+  // Asks to leave the cluster (status LEAVING).
+  void Leave();
+
+  bool IsAlive(NodeId node) const;
+  // The current ring, if one exists yet.
+  const std::optional<Ring>& ring() const { return ring_; }
+  uint64_t ring_version() const { return state_.ring().version(); }
+  // The member records, by node.
+  absl::btree_map<NodeId, Member> members() const;
+  Member::Status status() const;
+  const FailureDetector& failure_detector() const { return fd_; }
+  // Called (on a fiber; must not block) after the ring changed.
+  void set_ring_observer(std::function<void(const Ring&)> f) { ring_observer_ = std::move(f); }
+
+  uint64_t rounds() const { return rounds_; }
+
+ private:
+  void GossipLoop();
+  void MaybeBootstrap();
+  void Round();
+  NodeId ChooseTarget();
+  // Merges `incoming` into the state; feeds the failure detector; adopts a newer ring.
+  void Merge(const ClusterState& incoming, NodeId from);
+  // The claimant's duty, and the joining/leaving member's follow-up on ring changes.
+  void ReactToRing();
+  Member* FindMember(NodeId node);
+  void SetOwnStatus(Member::Status status);
+  void AdoptRing(const RingState& ring);
+
+  Runtime& rt_;
+  RpcEndpoint& rpc_;
+  MembershipOptions options_;
+  ClusterState state_;
+  std::optional<Ring> ring_;
+  FailureDetector fd_;
+  std::function<void(const Ring&)> ring_observer_;
+  uint64_t rounds_ = 0;
+};
+
+// True if ring state `a` should replace `b` (see the merge rule above).
+bool RingSupersedes(const RingState& a, const RingState& b);
+
+}  // namespace kv::node
