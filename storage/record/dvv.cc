@@ -63,7 +63,7 @@ Write Write::Put(std::string value, int64_t expiry_micros) {
 Write Write::Delete() { return Write{std::string(), true, 0}; }
 
 Record Update(const Record& record, const Context& client_context, uint64_t coordinator,
-              Write write, int64_t wall_now_micros) {
+              Write write, int64_t wall_now_micros, uint64_t min_counter) {
   AssertValid(record);
   KV_ASSERT(!write.tombstone || write.value.empty());
   KV_ASSERT(write.expiry_micros >= 0);
@@ -71,7 +71,7 @@ Record Update(const Record& record, const Context& client_context, uint64_t coor
   context.Join(client_context);
   const uint64_t previous = context.counter(coordinator);
   KV_ASSERT_MSG(previous < UINT64_MAX, "dot counter overflow");
-  const Dot dot{coordinator, previous + 1};
+  const Dot dot{coordinator, std::max(previous + 1, min_counter)};
 
   Record out = EmptyRecord();
   bool placed = false;

@@ -50,9 +50,15 @@ struct Write {
 //     siblings it did not see stay, as siblings of the new one;
 //   - context := join(record.context, client_context) plus the new dot, stamped wall_now_micros.
 // The new dot is (coordinator, result.context counter of coordinator).
+// `min_counter` raises the new dot's counter to at least that value: a node that draws counters
+// from one node-wide sequence (never reset, unlike a key's record, which a tombstone purge takes
+// away) never reissues a dot other replicas' contexts already cover. The new context then covers
+// every counter of this coordinator up to the new dot; that is sound because every dot a
+// coordinator issued for a key was seen by it (it stores a write locally before acknowledging
+// it). A coordinator that may have lost its own writes (a lost disk) must take a new id.
 // REQUIRES: write.tombstone implies write.value is empty; write.expiry_micros >= 0.
 Record Update(const Record& record, const Context& client_context, uint64_t coordinator,
-              Write write, int64_t wall_now_micros);
+              Write write, int64_t wall_now_micros, uint64_t min_counter = 0);
 
 // The record two replicas of the same key agree on after exchanging theirs. A sibling of one side
 // survives iff the other side holds it too or the other side's context does not cover its dot

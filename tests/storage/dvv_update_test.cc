@@ -126,5 +126,25 @@ TEST(DvvUpdateTest, DescendsAndConcurrentCompareWhatRecordsHaveSeen) {
   EXPECT_TRUE(Concurrent(a, other));
 }
 
+TEST(DvvUpdateTest, ANodeWideCounterIsNeverReissuedAfterAPurge) {
+  // Node 5 writes a key and then deletes it; replica B holds the tombstone.
+  Record written = Update(EmptyRecord(), Context(), 5, Write::Put("a"), 1);
+  Record tombstone = Update(written, ReadContext(written), 5, Write::Delete(), 2);
+  const Record replica_b = tombstone;
+  // Node 5 purges the dead record (grace passed). A per-key counter restarts at 1, a dot B's
+  // context already covers: B drops the new write as superseded. That is the bug.
+  Record reissued = Update(EmptyRecord(), Context(), 5, Write::Put("new"), 3);
+  EXPECT_TRUE(LiveValues(Merge(replica_b, reissued), 4).empty()) << "the reissued dot is lost";
+  // A node-wide counter (above every dot node 5 issued) gives a dot B has not seen.
+  Record fresh = Update(EmptyRecord(), Context(), 5, Write::Put("new"), 3, /*min_counter=*/42);
+  EXPECT_EQ(fresh.siblings(0).dot_counter(), 42u);
+  std::vector<const Sibling*> live = LiveValues(Merge(replica_b, fresh), 4);
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0]->value(), "new");
+  // The record's own counter still wins when it is higher.
+  Record next = Update(fresh, ReadContext(fresh), 5, Write::Put("c"), 5, /*min_counter=*/7);
+  EXPECT_EQ(next.siblings(0).dot_counter(), 43u);
+}
+
 }  // namespace
 }  // namespace kv::storage
