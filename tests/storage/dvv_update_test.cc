@@ -138,7 +138,8 @@ TEST(DvvUpdateTest, ANodeWideCounterIsNeverReissuedAfterAPurge) {
   // A node-wide counter (above every dot node 5 issued) gives a dot B has not seen.
   Record fresh = Update(EmptyRecord(), Context(), 5, Write::Put("new"), 3, /*min_counter=*/42);
   EXPECT_EQ(fresh.siblings(0).dot_counter(), 42u);
-  std::vector<const Sibling*> live = LiveValues(Merge(replica_b, fresh), 4);
+  const Record merged = Merge(replica_b, fresh);
+  std::vector<const Sibling*> live = LiveValues(merged, 4);
   ASSERT_EQ(live.size(), 1u);
   EXPECT_EQ(live[0]->value(), "new");
   // The record's own counter still wins when it is higher.
