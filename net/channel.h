@@ -36,12 +36,7 @@ class Channel : public internal::Waitable {
     while (items_.empty()) {
       if (closed_) return absl::CancelledError("channel closed");
       Waiter w;
-      waiters_.Add(&w);
-      struct Unregister {
-        WaitList& list;
-        Waiter* w;
-        ~Unregister() { list.Remove(w); }
-      } unregister{waiters_, &w};
+      WaitRegistration registration(waiters_, &w);
       if (!w.WaitUntil(deadline) && items_.empty()) {
         return absl::DeadlineExceededError("timed out waiting on a channel");
       }

@@ -207,12 +207,7 @@ bool FiberHandle::JoinUntil(MonoTime deadline) {
   if (done()) return true;
   KV_ASSERT_MSG(state_->fiber != t_current, "a fiber joined itself");
   Waiter w;
-  state_->joiners.Add(&w);
-  struct Unregister {
-    WaitList& list;
-    Waiter* w;
-    ~Unregister() { list.Remove(w); }
-  } unregister{state_->joiners, &w};
+  WaitRegistration registration(state_->joiners, &w);
   w.WaitUntil(deadline);
   return state_->done;
 }

@@ -89,6 +89,19 @@ class Waiter {
   bool woken_ = false;
 };
 
+// Registers a waiter with a WaitList for the life of this object (also when a wait unwinds).
+class WaitRegistration {
+ public:
+  WaitRegistration(WaitList& list, Waiter* w) : list_(list), w_(w) { list_.Add(w_); }
+  ~WaitRegistration() { list_.Remove(w_); }
+  WaitRegistration(const WaitRegistration&) = delete;
+  WaitRegistration& operator=(const WaitRegistration&) = delete;
+
+ private:
+  WaitList& list_;
+  Waiter* w_;
+};
+
 // A handle to a spawned fiber. Copyable; the fiber runs whether or not a handle exists.
 class FiberHandle {
  public:

@@ -95,12 +95,7 @@ class Future : public internal::Waitable {
     KV_ASSERT(valid());
     if (!ready()) {
       Waiter w;
-      state_->waiters.Add(&w);
-      struct Unregister {
-        WaitList& list;
-        Waiter* w;
-        ~Unregister() { list.Remove(w); }
-      } unregister{state_->waiters, &w};
+      WaitRegistration registration(state_->waiters, &w);
       w.WaitUntil(deadline);
     }
     if (!ready()) return absl::DeadlineExceededError("timed out waiting for a future");

@@ -80,6 +80,11 @@ void Simulator::Start(NodeId id) {
 }
 
 CrashOutcome Simulator::Crash(NodeId id) {
+  if (FiberScheduler::OnFiber()) {
+    // A fiber (a test's client, say) cannot unwind fibers: crash from the event loop instead.
+    At(now(), [this, id] { Crash(id); });
+    return {};
+  }
   SimProcess& p = process(id);
   if (!p.alive()) return {};
   RecordFault("crash", id, p.incarnation());
@@ -93,6 +98,10 @@ CrashOutcome Simulator::Crash(NodeId id) {
 }
 
 void Simulator::Stop(NodeId id) {
+  if (FiberScheduler::OnFiber()) {
+    At(now(), [this, id] { Stop(id); });
+    return;
+  }
   SimProcess& p = process(id);
   if (!p.alive()) return;
   trace_.RecordWithDetail(now_ns_, TraceKind::kFault, StableHash("stop"), id, 0, "stop");

@@ -115,9 +115,11 @@ class Simulator {
   // Boots a stopped or crashed process (a restart from its durable disk state).
   void Start(NodeId id);
   // Kills a process: fibers dropped, connections broken, unsynced disk state lost per the crash
-  // model. No-op if it is not running.
+  // model. No-op if it is not running. Called on a fiber, it happens as the next event (at the
+  // same simulated time) and returns an empty outcome.
   CrashOutcome Crash(NodeId id);
-  // Stops a process cleanly (fibers cancelled, disk untouched). For the end of a run.
+  // Stops a process (fibers cancelled, disk untouched, nothing written while stopping). Called on
+  // a fiber, it happens as the next event.
   void Stop(NodeId id);
   // Crashes now and starts again after `downtime`.
   void Reboot(NodeId id, Duration downtime);

@@ -613,7 +613,7 @@ absl::StatusOr<std::optional<Record>> Engine::Get(PartitionId partition, absl::s
 
 absl::StatusOr<std::optional<Record>> Engine::Update(PartitionId partition, absl::string_view key,
                                                      const UpdateFn& fn) {
-  KeyLocks::Guard guard = impl_->key_locks.Lock(RecordKey(partition, key));
+  KeyLocks::Guard guard = impl_->key_locks.Lock(absl::StrCat("rec:", RecordKey(partition, key)));
   ASSIGN_OR_RETURN(std::optional<Record> current, Get(partition, key));
   ASSIGN_OR_RETURN(std::optional<Record> next, fn(current));
   WriteBatch batch;
@@ -681,6 +681,39 @@ absl::StatusOr<std::vector<Hint>> Engine::HintsFor(NodeId target, size_t limit) 
   }
   RETURN_IF_ERROR(FromRocksDb(it->status(), absl::StrCat("reading hints for node ", target)));
   return out;
+}
+
+absl::StatusOr<std::optional<Hint>> Engine::GetHint(NodeId target, PartitionId partition,
+                                                    absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->hints,
+                                     HintKey(target, partition, key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  RETURN_IF_ERROR(FromRocksDb(s, absl::StrCat("reading the hint of '", key, "'")));
+  absl::StatusOr<std::pair<int64_t, Record>> decoded = DecodeHintValue(value);
+  if (!decoded.ok()) {
+    ++impl_->stats.corrupt_reads;
+    return absl::DataLossError(absl::StrCat("hint for node ", target, " key '", key,
+                                            "' is corrupt: ", decoded.status().message()));
+  }
+  return Hint{target, partition, std::string(key), std::move(decoded->second), decoded->first};
+}
+
+absl::Status Engine::UpdateHint(NodeId target, PartitionId partition, absl::string_view key,
+                                int64_t created_wall_micros, const UpdateFn& fn) {
+  KeyLocks::Guard guard = impl_->key_locks.Lock(absl::StrCat("hint:", HintKey(target, partition, key)));
+  ASSIGN_OR_RETURN(std::optional<Hint> current, GetHint(target, partition, key));
+  std::optional<Record> current_record;
+  if (current.has_value()) current_record = current->record;
+  ASSIGN_OR_RETURN(std::optional<Record> next, fn(current_record));
+  WriteBatch batch;
+  if (next.has_value()) {
+    batch.PutHint(Hint{target, partition, std::string(key), *std::move(next),
+                       current.has_value() ? current->created_wall_micros : created_wall_micros});
+  } else if (current.has_value()) {
+    batch.DeleteHint(target, partition, key);
+  }
+  return Write(std::move(batch));
 }
 
 absl::StatusOr<absl::btree_map<NodeId, uint64_t>> Engine::HintCounts() {

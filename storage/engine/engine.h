@@ -133,6 +133,14 @@ class Engine {
   absl::Status ScanPartition(PartitionId partition,
                              absl::FunctionRef<bool(absl::string_view key, const Record&)> fn);
 
+  // The hint kept for `target` for `key`, if any.
+  absl::StatusOr<std::optional<Hint>> GetHint(NodeId target, PartitionId partition,
+                                              absl::string_view key);
+  // Read-modify-write of one hint under its lock (as Update, for the hint space): `fn` gets the
+  // current hint's record (nullopt if none) and returns the record to keep (nullopt: delete).
+  absl::Status UpdateHint(NodeId target, PartitionId partition, absl::string_view key,
+                          int64_t created_wall_micros, const UpdateFn& fn);
+
   // Up to `limit` hints for `target`, in (partition, key) order.
   absl::StatusOr<std::vector<Hint>> HintsFor(NodeId target, size_t limit);
   // Targets with at least one hint, and how many each.

@@ -1,0 +1,47 @@
+#include "node/client.h"
+
+#include "net/status_macros.h"
+
+namespace kv::node {
+
+KvClient::KvClient(Runtime& rt, RpcEndpoint& rpc, Duration timeout)
+    : rt_(rt), rpc_(rpc), timeout_(timeout), next_request_id_(rt.random().Next64() | 1) {}
+
+absl::StatusOr<ClientPutReply> KvClient::Put(NodeId coordinator, absl::string_view key,
+                                             absl::string_view value, const PutOptions& options) {
+  ClientPut request;
+  request.set_key(std::string(key));
+  request.set_value(std::string(value));
+  request.set_tombstone(options.tombstone);
+  request.set_context(options.context);
+  request.set_ttl_micros(absl::ToInt64Microseconds(options.ttl));
+  request.set_w(options.w);
+  request.set_request_id(next_request_id_++);
+  ASSIGN_OR_RETURN(std::string reply,
+                   rpc_.Call(coordinator, "kv.put", request.SerializeAsString(), timeout_));
+  ClientPutReply out;
+  if (!out.ParseFromString(reply)) return absl::InternalError("malformed put reply");
+  return out;
+}
+
+absl::StatusOr<ClientPutReply> KvClient::Delete(NodeId coordinator, absl::string_view key,
+                                                absl::string_view context) {
+  PutOptions options;
+  options.context = std::string(context);
+  options.tombstone = true;
+  return Put(coordinator, key, "", options);
+}
+
+absl::StatusOr<ClientGetReply> KvClient::Get(NodeId coordinator, absl::string_view key,
+                                             uint32_t r) {
+  ClientGet request;
+  request.set_key(std::string(key));
+  request.set_r(r);
+  ASSIGN_OR_RETURN(std::string reply,
+                   rpc_.Call(coordinator, "kv.get", request.SerializeAsString(), timeout_));
+  ClientGetReply out;
+  if (!out.ParseFromString(reply)) return absl::InternalError("malformed get reply");
+  return out;
+}
+
+}  // namespace kv::node

@@ -1,0 +1,39 @@
+// A client of the key-value API over node RPC (what the simulator's workloads and kvctl use).
+// Each put carries a request id from a random base, so a retry is answered, not applied twice.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "net/runtime.h"
+#include "node/kv.pb.h"
+#include "node/rpc.h"
+
+namespace kv::node {
+
+struct PutOptions {
+  std::string context;  // from the last read of the key ("" = blind write)
+  Duration ttl = absl::ZeroDuration();
+  uint32_t w = 0;       // 0 = cluster default
+  bool tombstone = false;
+};
+
+class KvClient {
+ public:
+  // `rpc` must be started. Requests time out after `timeout`.
+  KvClient(Runtime& rt, RpcEndpoint& rpc, Duration timeout = absl::Seconds(3));
+
+  absl::StatusOr<ClientPutReply> Put(NodeId coordinator, absl::string_view key,
+                                     absl::string_view value, const PutOptions& options = {});
+  absl::StatusOr<ClientPutReply> Delete(NodeId coordinator, absl::string_view key,
+                                        absl::string_view context);
+  absl::StatusOr<ClientGetReply> Get(NodeId coordinator, absl::string_view key, uint32_t r = 0);
+
+ private:
+  Runtime& rt_;
+  RpcEndpoint& rpc_;
+  Duration timeout_;
+  uint64_t next_request_id_;
+};
+
+}  // namespace kv::node

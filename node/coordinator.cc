@@ -1,0 +1,376 @@
+#include "node/coordinator.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "net/assert.h"
+#include "net/channel.h"
+#include "net/status_macros.h"
+#include "storage/record/record_codec.h"
+#include "storage/record/record_digest.h"
+
+namespace kv::node {
+
+using storage::Record;
+
+namespace {
+
+constexpr const char* kPut = "kv.put";
+constexpr const char* kGet = "kv.get";
+constexpr const char* kReplicaWrite = "kv.replica_write";
+constexpr const char* kReplicaRead = "kv.replica_read";
+
+// Replies from several replicas, as they arrive: (target index, reply).
+using Replies = Channel<std::pair<size_t, absl::StatusOr<std::string>>>;
+
+template <typename Message>
+absl::StatusOr<Message> Parse(absl::string_view body, absl::string_view what) {
+  Message m;
+  if (!m.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed ", what));
+  }
+  return m;
+}
+
+// Sends `method` with `body` to every target but `skip`, each from its own fiber; replies go to
+// the returned channel, which outlives the caller's interest in it.
+std::shared_ptr<Replies> FanOut(Runtime& rt, RpcEndpoint& rpc, const std::vector<ReplicaTarget>& targets,
+                                size_t skip, const char* method,
+                                const std::function<std::string(const ReplicaTarget&)>& body,
+                                Duration timeout) {
+  auto replies = std::make_shared<Replies>(targets.size() + 1);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (i == skip) continue;
+    rt.Spawn(absl::StrCat(method, "->", targets[i].node),
+             [&rpc, replies, i, node = targets[i].node, method, payload = body(targets[i]), timeout] {
+               replies->TrySend({i, rpc.Call(node, method, payload, timeout)});
+             });
+  }
+  return replies;
+}
+
+std::string QuorumError(absl::string_view op, absl::string_view key, uint32_t have,
+                        uint32_t need, uint32_t failed, uint32_t asked, bool timed_out) {
+  return absl::StrCat(op, " of '", key, "': ", have, " of ", need, " required replicas ",
+                      op == "put" ? "acknowledged" : "answered", " (", failed, " failed, ",
+                      timed_out ? asked - have - failed : 0, " did not answer in time)");
+}
+
+}  // namespace
+
+struct Coordinator::Dedup {
+  bool done = false;
+  absl::StatusOr<ClientPutReply> result = absl::UnknownError("pending");
+  WaitList waiters;
+};
+
+Coordinator::Coordinator(Runtime& rt, RpcEndpoint& rpc, Membership& membership,
+                         ReplicaStore& store, CoordinatorOptions options)
+    : rt_(rt), rpc_(rpc), membership_(membership), store_(store), options_(options) {
+  KV_ASSERT(options_.n >= 1);
+  KV_ASSERT(options_.r >= 1 && options_.r <= options_.n);
+  KV_ASSERT(options_.w >= 1 && options_.w <= options_.n);
+}
+
+void Coordinator::Register() {
+  rpc_.Register(kPut, [this](NodeId, absl::string_view body) -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(ClientPut request, Parse<ClientPut>(body, "put request"));
+    ASSIGN_OR_RETURN(ClientPutReply reply, Put(request));
+    return reply.SerializeAsString();
+  });
+  rpc_.Register(kGet, [this](NodeId, absl::string_view body) -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(ClientGet request, Parse<ClientGet>(body, "get request"));
+    ASSIGN_OR_RETURN(ClientGetReply reply, Get(request));
+    return reply.SerializeAsString();
+  });
+  rpc_.Register(kReplicaWrite, [this](NodeId, absl::string_view body) -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(ReplicaWrite request, Parse<ReplicaWrite>(body, "replica write"));
+    ASSIGN_OR_RETURN(Record record, storage::DecodeRecord(request.record()));
+    ++stats_.replica_writes;
+    if (request.hint_for() != kNoNode) ++stats_.hinted_writes;
+    RETURN_IF_ERROR(store_.Merge(request.partition(), request.key(), record, request.hint_for()));
+    return std::string();
+  });
+  rpc_.Register(kReplicaRead, [this](NodeId, absl::string_view body) -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(ReplicaRead request, Parse<ReplicaRead>(body, "replica read"));
+    ++stats_.replica_reads;
+    ASSIGN_OR_RETURN(std::optional<Record> record,
+                     store_.Read(request.partition(), request.key(), request.hint_for()));
+    ReplicaReadReply reply;
+    if (record.has_value()) {
+      reply.set_found(true);
+      reply.set_record(storage::EncodeRecord(*record));
+    }
+    return reply.SerializeAsString();
+  });
+}
+
+absl::StatusOr<Coordinator::Placement> Coordinator::Place(absl::string_view key) {
+  const std::optional<Ring>& ring = membership_.ring();
+  if (!ring.has_value()) return absl::UnavailableError("this node has not joined a ring yet");
+  Placement where;
+  where.partition = ring->PartitionOf(key);
+  where.targets = ReplicaTargets(*ring, where.partition, options_.n, options_.sloppy,
+                                 [this](NodeId node) { return membership_.IsAlive(node); });
+  for (const ReplicaTarget& t : where.targets) {
+    if (t.node == rt_.self()) where.self = &t;
+  }
+  return where;
+}
+
+template <typename Request>
+bool Coordinator::ShouldForward(const Request& request, const Placement& where) const {
+  return where.self == nullptr && !request.forwarded() && !where.targets.empty();
+}
+
+template <typename Reply, typename Request>
+absl::StatusOr<Reply> Coordinator::Forward(const Request& request, const Placement& where,
+                                           const char* method) {
+  ++stats_.forwarded;
+  Request forward = request;
+  forward.set_forwarded(true);
+  ASSIGN_OR_RETURN(std::string reply, rpc_.Call(where.targets.front().node, method,
+                                                forward.SerializeAsString(),
+                                                options_.request_timeout * 2));
+  return Parse<Reply>(reply, "forwarded reply");
+}
+
+absl::StatusOr<ClientPutReply> Coordinator::Put(const ClientPut& request) {
+  // A retry of a request this node has answered (or is answering) gets that answer.
+  if (request.request_id() != 0) {
+    auto it = dedup_.find(request.request_id());
+    if (it != dedup_.end()) {
+      std::shared_ptr<Dedup> d = it->second;
+      while (!d->done) {
+        Waiter w;
+        WaitRegistration registration(d->waiters, &w);
+        w.Wait();
+      }
+      ++stats_.retries_answered;
+      return d->result;
+    }
+  }
+  std::shared_ptr<Dedup> mine;
+  if (request.request_id() != 0) {
+    mine = std::make_shared<Dedup>();
+    dedup_[request.request_id()] = mine;
+    dedup_order_.push_back(request.request_id());
+  }
+  absl::StatusOr<ClientPutReply> result = [&]() -> absl::StatusOr<ClientPutReply> {
+    ASSIGN_OR_RETURN(Placement where, Place(request.key()));
+    if (ShouldForward(request, where)) return Forward<ClientPutReply>(request, where, kPut);
+    return CoordinatePut(request, where);
+  }();
+  if (mine != nullptr) {
+    // Only completed answers are remembered for retries; a failure may be retried for real.
+    mine->done = true;
+    mine->result = result;
+    mine->waiters.WakeAll();
+    if (!result.ok()) dedup_.erase(request.request_id());
+    TrimDedup();
+  }
+  result.ok() ? ++stats_.puts : ++stats_.puts_failed;
+  return result;
+}
+
+void Coordinator::TrimDedup() {
+  while (dedup_order_.size() > options_.dedup_entries_max) {
+    dedup_.erase(dedup_order_.front());
+    dedup_order_.pop_front();
+  }
+}
+
+absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& request,
+                                                          const Placement& where) {
+  const uint32_t w = request.w() == 0 ? options_.w : request.w();
+  if (w < 1 || w > options_.n) {
+    return absl::InvalidArgumentError(absl::StrCat("w must be between 1 and n = ", options_.n));
+  }
+  ASSIGN_OR_RETURN(storage::Context context, storage::Context::Decode(request.context()));
+  const int64_t now = absl::ToUnixMicros(rt_.WallNow());
+  storage::Write write = request.tombstone()
+                             ? storage::Write::Delete()
+                             : storage::Write::Put(request.value(), request.ttl_micros() > 0
+                                                                        ? now + request.ttl_micros()
+                                                                        : 0);
+  ASSIGN_OR_RETURN(Record record, store_.CoordinateWrite(where.partition, request.key(), context,
+                                                         std::move(write), options_.siblings_max));
+  size_t self_index = where.targets.size();
+  if (where.self != nullptr) {
+    self_index = static_cast<size_t>(where.self - where.targets.data());
+    if (where.self->hint_for != kNoNode) {
+      RETURN_IF_ERROR(store_.Merge(where.partition, request.key(), record, where.self->hint_for));
+    }
+  }
+  uint32_t acks = 1;
+  const std::string encoded = storage::EncodeRecord(record);
+  std::shared_ptr<Replies> replies = FanOut(
+      rt_, rpc_, where.targets, self_index, kReplicaWrite,
+      [&](const ReplicaTarget& t) {
+        ReplicaWrite m;
+        m.set_partition(where.partition);
+        m.set_key(request.key());
+        m.set_record(encoded);
+        m.set_hint_for(t.hint_for);
+        return m.SerializeAsString();
+      },
+      options_.request_timeout);
+  const uint32_t asked = static_cast<uint32_t>(where.targets.size() - (where.self ? 1 : 0));
+  uint32_t failed = 0;
+  bool timed_out = false;
+  const MonoTime deadline = rt_.Now() + options_.request_timeout;
+  while (acks < w && acks - 1 + failed < asked) {
+    auto reply = replies->ReceiveUntil(deadline);
+    if (!reply.ok()) {
+      timed_out = true;
+      break;
+    }
+    reply->second.ok() ? ++acks : ++failed;
+  }
+  if (acks < w) {
+    const std::string message = QuorumError("put", request.key(), acks, w, failed, asked + 1,
+                                            timed_out);
+    return timed_out ? absl::DeadlineExceededError(message) : absl::UnavailableError(message);
+  }
+  ClientPutReply out;
+  out.set_context(storage::ReadContext(record).Encode());
+  out.set_acks(acks);
+  return out;
+}
+
+absl::StatusOr<ClientGetReply> Coordinator::Get(const ClientGet& request) {
+  absl::StatusOr<ClientGetReply> result = [&]() -> absl::StatusOr<ClientGetReply> {
+    ASSIGN_OR_RETURN(Placement where, Place(request.key()));
+    if (ShouldForward(request, where)) return Forward<ClientGetReply>(request, where, kGet);
+    return CoordinateGet(request, where);
+  }();
+  result.ok() ? ++stats_.gets : ++stats_.gets_failed;
+  return result;
+}
+
+absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& request,
+                                                          const Placement& where) {
+  const uint32_t r = request.r() == 0 ? options_.r : request.r();
+  if (r < 1 || r > options_.n) {
+    return absl::InvalidArgumentError(absl::StrCat("r must be between 1 and n = ", options_.n));
+  }
+  // Every replica's answer (nullopt record: it has none), kept for read repair.
+  struct ReadState {
+    std::vector<ReplicaTarget> targets;
+    std::vector<bool> answered;
+    std::vector<std::optional<Record>> records;
+  };
+  auto state = std::make_shared<ReadState>();
+  state->targets = where.targets;
+  state->answered.assign(where.targets.size(), false);
+  state->records.assign(where.targets.size(), std::nullopt);
+  uint32_t replies_ok = 0, failed = 0;
+  size_t self_index = where.targets.size();
+  if (where.self != nullptr) {
+    self_index = static_cast<size_t>(where.self - where.targets.data());
+    absl::StatusOr<std::optional<Record>> local =
+        store_.Read(where.partition, request.key(), where.self->hint_for);
+    if (local.ok()) {
+      state->answered[self_index] = true;
+      state->records[self_index] = *std::move(local);
+      ++replies_ok;
+    } else {
+      ++failed;
+    }
+  }
+  std::shared_ptr<Replies> replies = FanOut(
+      rt_, rpc_, where.targets, self_index, kReplicaRead,
+      [&](const ReplicaTarget& t) {
+        ReplicaRead m;
+        m.set_partition(where.partition);
+        m.set_key(request.key());
+        m.set_hint_for(t.hint_for);
+        return m.SerializeAsString();
+      },
+      options_.request_timeout);
+  const uint32_t asked = static_cast<uint32_t>(where.targets.size());
+  // Takes one reply into `state`; false if it was an error.
+  auto take = [state](std::pair<size_t, absl::StatusOr<std::string>>& reply) {
+    if (!reply.second.ok()) return false;
+    absl::StatusOr<ReplicaReadReply> parsed = Parse<ReplicaReadReply>(*reply.second, "read reply");
+    if (!parsed.ok()) return false;
+    std::optional<Record> record;
+    if (parsed->found()) {
+      absl::StatusOr<Record> decoded = storage::DecodeRecord(parsed->record());
+      if (!decoded.ok()) return false;
+      record = *std::move(decoded);
+    }
+    state->answered[reply.first] = true;
+    state->records[reply.first] = std::move(record);
+    return true;
+  };
+  bool timed_out = false;
+  const MonoTime deadline = rt_.Now() + options_.request_timeout;
+  while (replies_ok < r && replies_ok + failed < asked) {
+    auto reply = replies->ReceiveUntil(deadline);
+    if (!reply.ok()) {
+      timed_out = true;
+      break;
+    }
+    take(*reply) ? ++replies_ok : ++failed;
+  }
+  if (replies_ok < r) {
+    const std::string message =
+        QuorumError("get", request.key(), replies_ok, r, failed, asked, timed_out);
+    return timed_out ? absl::DeadlineExceededError(message) : absl::UnavailableError(message);
+  }
+  Record merged = storage::EmptyRecord();
+  for (size_t i = 0; i < state->records.size(); ++i) {
+    if (state->records[i].has_value()) merged = storage::Merge(merged, *state->records[i]);
+  }
+  ClientGetReply out;
+  for (const storage::Sibling* s : storage::LiveValues(merged, absl::ToUnixMicros(rt_.WallNow()))) {
+    ClientValue* v = out.add_values();
+    v->set_value(s->value());
+    v->set_wall_micros(s->wall_micros());
+    v->set_expiry_micros(s->expiry_micros());
+    v->set_dot_node(s->dot_node());
+    v->set_dot_counter(s->dot_counter());
+  }
+  out.set_context(storage::ReadContext(merged).Encode());
+  out.set_replies(replies_ok);
+
+  if (options_.read_repair && merged.siblings_size() > 0) {
+    // The rest of the replies, then every replica whose copy differs gets the merged record.
+    const uint32_t outstanding = asked - replies_ok - failed;
+    rt_.Spawn("read-repair", [this, state, replies, outstanding, take, deadline,
+                              partition = where.partition, key = request.key()]() mutable {
+      for (uint32_t i = 0; i < outstanding; ++i) {
+        auto reply = replies->ReceiveUntil(deadline);
+        if (!reply.ok()) break;
+        take(*reply);
+      }
+      Record all = storage::EmptyRecord();
+      for (const auto& rec : state->records) {
+        if (rec.has_value()) all = storage::Merge(all, *rec);
+      }
+      const uint64_t digest = storage::RecordDigest(all);
+      const std::string encoded = storage::EncodeRecord(all);
+      for (size_t i = 0; i < state->targets.size(); ++i) {
+        if (!state->answered[i]) continue;
+        const std::optional<Record>& rec = state->records[i];
+        if (rec.has_value() && storage::RecordDigest(*rec) == digest) continue;
+        ++stats_.read_repairs;
+        const ReplicaTarget& t = state->targets[i];
+        if (t.node == rt_.self()) {
+          (void)store_.Merge(partition, key, all, t.hint_for);
+          continue;
+        }
+        ReplicaWrite m;
+        m.set_partition(partition);
+        m.set_key(key);
+        m.set_record(encoded);
+        m.set_hint_for(t.hint_for);
+        (void)rpc_.Call(t.node, kReplicaWrite, m.SerializeAsString(), options_.request_timeout);
+      }
+    });
+  }
+  return out;
+}
+
+}  // namespace kv::node

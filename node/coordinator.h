@@ -1,0 +1,95 @@
+// The coordinator of client requests (Dynamo section 4.5), and the replica side of them.
+//
+// Put: the key's replicas are the first N nodes of its preference list (strict) or the first N
+// live nodes of the extended list, stand-ins keeping hints for the primaries that are down
+// (sloppy). A node that is not one of them forwards the request to the first that is. The
+// coordinator applies the write to its own copy with a new dot first (durably), then sends the
+// resulting record to the other replicas and answers once W replicas (itself included) hold it;
+// fewer by the deadline is an error naming how many acknowledged. The others keep going in the
+// background. A retry carrying the same request id gets the first answer, not a second write.
+//
+// Get: asks the replicas, answers once R replied with the merge of their records (live siblings
+// and the causal context); then, in the background, waits for the rest and writes the merged
+// record back to every replica whose copy differed (read repair).
+//
+// N, R, W come from the options and may be lowered or raised per request (1 <= R, W <= N).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "absl/container/btree_map.h"
+#include "absl/status/statusor.h"
+#include "net/runtime.h"
+#include "node/kv.pb.h"
+#include "node/membership.h"
+#include "node/placement.h"
+#include "node/replica_store.h"
+#include "node/rpc.h"
+
+namespace kv::node {
+
+struct CoordinatorOptions {
+  uint32_t n = 3;
+  uint32_t r = 2;
+  uint32_t w = 2;
+  bool sloppy = true;
+  Duration request_timeout = absl::Seconds(1);
+  size_t siblings_max = 64;
+  bool read_repair = true;
+  // Completed requests remembered for retries (oldest forgotten first).
+  size_t dedup_entries_max = 65536;
+};
+
+struct CoordinatorStats {
+  uint64_t puts = 0, puts_failed = 0, gets = 0, gets_failed = 0, forwarded = 0;
+  uint64_t retries_answered = 0, read_repairs = 0, replica_writes = 0, replica_reads = 0;
+  uint64_t hinted_writes = 0;
+};
+
+class Coordinator {
+ public:
+  Coordinator(Runtime& rt, RpcEndpoint& rpc, Membership& membership, ReplicaStore& store,
+              CoordinatorOptions options);
+
+  // Registers kv.put, kv.get, kv.replica_write and kv.replica_read. REQUIRES: before rpc.Start().
+  void Register();
+
+  absl::StatusOr<ClientPutReply> Put(const ClientPut& request);
+  absl::StatusOr<ClientGetReply> Get(const ClientGet& request);
+
+  const CoordinatorStats& stats() const { return stats_; }
+
+ private:
+  struct Placement {
+    PartitionId partition;
+    std::vector<ReplicaTarget> targets;
+    const ReplicaTarget* self = nullptr;  // this node's entry, if it is a target
+  };
+  absl::StatusOr<Placement> Place(absl::string_view key);
+  // A node that is not one of the key's replicas forwards to the first that is (once).
+  template <typename Request>
+  bool ShouldForward(const Request& request, const Placement& where) const;
+  template <typename Reply, typename Request>
+  absl::StatusOr<Reply> Forward(const Request& request, const Placement& where,
+                                const char* method);
+  absl::StatusOr<ClientPutReply> CoordinatePut(const ClientPut& request, const Placement& where);
+  absl::StatusOr<ClientGetReply> CoordinateGet(const ClientGet& request, const Placement& where);
+  // Forgets the oldest completed request ids beyond the limit.
+  void TrimDedup();
+
+  Runtime& rt_;
+  RpcEndpoint& rpc_;
+  Membership& membership_;
+  ReplicaStore& store_;
+  CoordinatorOptions options_;
+  CoordinatorStats stats_;
+  // Request id -> the answer (or the promise of it, while the first attempt runs).
+  struct Dedup;
+  absl::btree_map<uint64_t, std::shared_ptr<Dedup>> dedup_;
+  std::deque<uint64_t> dedup_order_;
+};
+
+}  // namespace kv::node

@@ -1,0 +1,53 @@
+#include "node/node.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "net/assert.h"
+#include "net/status_macros.h"
+
+namespace kv::node {
+
+namespace {
+constexpr const char* kGenerationMeta = "node.generation";
+}
+
+Node::Node(Runtime& rt, NodeOptions options)
+    : rt_(rt), options_(std::move(options)), rpc_(rt, options_.rpc) {}
+
+Node::~Node() = default;
+
+absl::StatusOr<uint64_t> Node::NextGeneration() {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, engine_->GetMeta(kGenerationMeta));
+  uint64_t generation = 0;
+  if (stored.has_value() && !absl::SimpleAtoi(*stored, &generation)) {
+    return absl::DataLossError(absl::StrCat("unreadable node generation '", *stored, "'"));
+  }
+  ++generation;
+  // Durable before the node issues a single dot with it.
+  RETURN_IF_ERROR(engine_->PutMeta(kGenerationMeta, absl::StrCat(generation)));
+  return generation;
+}
+
+absl::Status Node::Start() {
+  KV_ASSERT_MSG(!started(), "Node started twice");
+  ASSIGN_OR_RETURN(engine_, storage::Engine::Open(rt_, options_.engine));
+  ASSIGN_OR_RETURN(generation_, NextGeneration());
+  store_ = std::make_unique<ReplicaStore>(rt_, *engine_, ActorId(rt_.self(), generation_));
+  membership_ = std::make_unique<Membership>(rt_, rpc_, options_.membership, generation_);
+  auto coordinator =
+      std::make_unique<Coordinator>(rt_, rpc_, *membership_, *store_, options_.coordinator);
+  membership_->Register();
+  coordinator->Register();
+  rpc_.Start();
+  membership_->Start();
+  coordinator_ = std::move(coordinator);
+  rt_.Log(LogLevel::kInfo, "node %d started, generation %d", rt_.self(), generation_);
+  return absl::OkStatus();
+}
+
+absl::Status Node::Stop() {
+  KV_ASSERT(started());
+  return engine_->Close();
+}
+
+}  // namespace kv::node

@@ -1,0 +1,57 @@
+// One Dynamo node: storage, RPC, membership and the coordinator, wired together. main() (real
+// mode) or the simulator's boot function builds it with the process's Runtime and calls Start on
+// a fiber.
+#pragma once
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "net/runtime.h"
+#include "node/coordinator.h"
+#include "node/membership.h"
+#include "node/replica_store.h"
+#include "node/rpc.h"
+#include "storage/engine/engine.h"
+
+namespace kv::node {
+
+struct NodeOptions {
+  MembershipOptions membership;
+  CoordinatorOptions coordinator;
+  storage::EngineOptions engine;
+  RpcOptions rpc;
+};
+
+class Node {
+ public:
+  Node(Runtime& rt, NodeOptions options);
+  ~Node();
+
+  // Opens storage, takes the next generation (persisted), and starts serving and gossiping.
+  // REQUIRES: on a fiber of the runtime.
+  absl::Status Start();
+  // Closes storage cleanly. REQUIRES: on a fiber; Start succeeded.
+  absl::Status Stop();
+
+  bool started() const { return coordinator_ != nullptr; }
+  uint64_t generation() const { return generation_; }
+  RpcEndpoint& rpc() { return rpc_; }
+  // REQUIRES: started().
+  Membership& membership() { return *membership_; }
+  Coordinator& coordinator() { return *coordinator_; }
+  storage::Engine& engine() { return *engine_; }
+
+ private:
+  absl::StatusOr<uint64_t> NextGeneration();
+
+  Runtime& rt_;
+  NodeOptions options_;
+  RpcEndpoint rpc_;
+  std::unique_ptr<storage::Engine> engine_;
+  uint64_t generation_ = 0;
+  std::unique_ptr<ReplicaStore> store_;
+  std::unique_ptr<Membership> membership_;
+  std::unique_ptr<Coordinator> coordinator_;
+};
+
+}  // namespace kv::node

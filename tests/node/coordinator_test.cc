@@ -1,0 +1,200 @@
+// Puts and gets through coordinators in a simulated cluster of full nodes: replication to N,
+// quorums, causal contexts and siblings, deletes, sloppy quorums with hints, retries, read repair,
+// the sibling guard.
+#include "node/coordinator.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "sim/sim_network.h"
+#include "tests/node/cluster_test_util.h"
+
+namespace kv::node {
+namespace {
+
+using testing::SimCluster;
+
+// Nodes whose own store holds `key` with a live value.
+int CopiesOf(SimCluster& c, const std::string& key) {
+  int copies = 0;
+  for (NodeId id = 1; id <= static_cast<NodeId>(c.node_count); ++id) {
+    if (!c.sim.process(id).alive()) continue;
+    Node& n = c.node(id);
+    const PartitionId p = n.membership().ring()->PartitionOf(key);
+    absl::StatusOr<std::optional<storage::Record>> r = n.engine().Get(p, key);
+    copies += r.ok() && r->has_value();
+  }
+  return copies;
+}
+
+std::vector<std::string> Values(const ClientGetReply& reply) {
+  std::vector<std::string> out;
+  for (const ClientValue& v : reply.values()) out.push_back(v.value());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(CoordinatorTest, WritesReachNReplicasAndReadsFromAnyNodeSeeThem) {
+  SimCluster c(1, 5);
+  int written = 0, read_back = 0;
+  c.AddClient([&](Runtime&, KvClient& client) {
+    FiberSleep(absl::Seconds(20));  // the ring forms
+    for (int i = 0; i < 50; ++i) {
+      auto put = client.Put(2, "key" + std::to_string(i), "value" + std::to_string(i));
+      ASSERT_TRUE(put.ok()) << put.status();
+      EXPECT_GE(put->acks(), 2u);
+      ++written;
+    }
+    for (int i = 0; i < 50; ++i) {
+      auto got = client.Get(4, "key" + std::to_string(i));
+      ASSERT_TRUE(got.ok()) << got.status();
+      if (Values(*got) == std::vector<std::string>{"value" + std::to_string(i)}) ++read_back;
+    }
+  });
+  c.sim.RunFor(absl::Seconds(40));
+  EXPECT_EQ(written, 50);
+  EXPECT_EQ(read_back, 50);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(CopiesOf(c, "key" + std::to_string(i)), 3) << i;
+}
+
+TEST(CoordinatorTest, ContextsSupersedeAndBlindConcurrentWritesBecomeSiblings) {
+  SimCluster c(2, 3);
+  std::vector<std::string> after_context, after_blind, after_resolve, after_delete;
+  c.AddClient([&](Runtime&, KvClient& client) {
+    FiberSleep(absl::Seconds(20));
+    ASSERT_TRUE(client.Put(1, "k", "v1").ok());
+    auto read = client.Get(2, "k");
+    ASSERT_TRUE(read.ok());
+    ASSERT_TRUE(client.Put(3, "k", "v2", {.context = read->context()}).ok());
+    after_context = Values(*client.Get(1, "k"));
+    // A writer that did not read (a blind write) is concurrent with v2.
+    ASSERT_TRUE(client.Put(2, "k", "v3").ok());
+    auto siblings = client.Get(3, "k");
+    after_blind = Values(*siblings);
+    ASSERT_TRUE(client.Put(1, "k", "resolved", {.context = siblings->context()}).ok());
+    auto resolved = client.Get(2, "k");
+    after_resolve = Values(*resolved);
+    ASSERT_TRUE(client.Delete(3, "k", resolved->context()).ok());
+    after_delete = Values(*client.Get(1, "k"));
+  });
+  c.sim.RunFor(absl::Seconds(40));
+  EXPECT_EQ(after_context, std::vector<std::string>{"v2"});
+  EXPECT_EQ(after_blind, (std::vector<std::string>{"v2", "v3"}));
+  EXPECT_EQ(after_resolve, std::vector<std::string>{"resolved"});
+  EXPECT_TRUE(after_delete.empty());
+}
+
+TEST(CoordinatorTest, StrictQuorumFailsNamingHowManyReplicasAcknowledged) {
+  SimCluster c(3, 5, [](NodeOptions& o) {
+    o.coordinator.sloppy = false;
+    o.coordinator.request_timeout = absl::Milliseconds(300);
+  });
+  std::string error;
+  c.AddClient([&](Runtime&, KvClient& client) {
+    FiberSleep(absl::Seconds(20));
+    // Find a key whose preference list starts at node 1, then isolate its other two replicas.
+    Node& n1 = c.node(1);
+    std::string key;
+    for (int i = 0; key.empty(); ++i) {
+      const std::string k = "k" + std::to_string(i);
+      if (n1.membership().ring()->PreferenceList(n1.membership().ring()->PartitionOf(k), 3)[0] == 1) {
+        key = k;
+      }
+    }
+    std::vector<NodeId> list =
+        n1.membership().ring()->PreferenceList(n1.membership().ring()->PartitionOf(key), 3);
+    c.sim.network().Isolate(list[1]);
+    c.sim.network().Isolate(list[2]);
+    auto put = client.Put(1, key, "v");
+    error = put.status().ToString();
+  });
+  c.sim.RunFor(absl::Seconds(30));
+  EXPECT_NE(error.find("put of '"), std::string::npos) << error;
+  EXPECT_NE(error.find("1 of 2 required replicas acknowledged"), std::string::npos) << error;
+}
+
+TEST(CoordinatorTest, SloppyQuorumWritesToAStandInThatKeepsAHint) {
+  SimCluster c(4, 5, [](NodeOptions& o) { o.coordinator.request_timeout = absl::Milliseconds(300); });
+  bool put_ok = false;
+  c.AddClient([&](Runtime&, KvClient& client) {
+    FiberSleep(absl::Seconds(20));
+    Node& n1 = c.node(1);
+    const Ring& ring = *n1.membership().ring();
+    std::string key;
+    for (int i = 0; key.empty(); ++i) {
+      const std::string k = "k" + std::to_string(i);
+      if (ring.PreferenceList(ring.PartitionOf(k), 3)[0] == 1) key = k;
+    }
+    const NodeId down = ring.PreferenceList(ring.PartitionOf(key), 3)[2];
+    c.sim.Crash(down);
+    FiberSleep(absl::Seconds(30));  // the others notice
+    put_ok = client.Put(1, key, "v", {.w = 3}).ok();
+  });
+  c.sim.RunFor(absl::Seconds(60));
+  EXPECT_TRUE(put_ok) << "W=3 with a primary down: a stand-in acknowledges";
+  uint64_t hints = 0;
+  for (NodeId id = 1; id <= 5; ++id) {
+    if (c.sim.process(id).alive()) hints += c.node(id).engine().stats().hints;
+  }
+  EXPECT_EQ(hints, 1u);
+}
+
+TEST(CoordinatorTest, ARetriedPutIsAnsweredNotAppliedTwice) {
+  SimCluster c(5, 3);
+  size_t siblings = 0;
+  uint64_t retries = 0;
+  c.AddClient([&](Runtime& rt, KvClient& client) {
+    FiberSleep(absl::Seconds(20));
+    RpcEndpoint& rpc = static_cast<testing::ClientApp*>(c.sim.process(rt.self()).app())->rpc;
+    ClientPut put;
+    put.set_key("k");
+    put.set_value("v");
+    put.set_request_id(777);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      ASSERT_TRUE(rpc.Call(1, "kv.put", put.SerializeAsString(), absl::Seconds(2)).ok());
+    }
+    siblings = client.Get(2, "k")->values_size();
+    retries = c.node(1).coordinator().stats().retries_answered;
+  });
+  c.sim.RunFor(absl::Seconds(40));
+  EXPECT_EQ(siblings, 1u);
+  EXPECT_EQ(retries, 2u);
+}
+
+TEST(CoordinatorTest, ReadRepairUpdatesAReplicaThatMissedAWrite) {
+  SimCluster c(6, 3, [](NodeOptions& o) { o.coordinator.request_timeout = absl::Milliseconds(300); });
+  int copies_before = 0, copies_after = 0;
+  c.AddClient([&](Runtime&, KvClient& client) {
+    FiberSleep(absl::Seconds(20));
+    c.sim.network().Isolate(3);
+    ASSERT_TRUE(client.Put(1, "k", "v").ok());  // W=2: nodes 1 and 2 have it
+    c.sim.network().Heal();
+    FiberSleep(absl::Seconds(1));
+    copies_before = CopiesOf(c, "k");
+    auto got = client.Get(2, "k", 3);
+    ASSERT_TRUE(got.ok()) << got.status();
+    FiberSleep(absl::Seconds(1));
+    copies_after = CopiesOf(c, "k");
+  });
+  c.sim.RunFor(absl::Seconds(40));
+  EXPECT_EQ(copies_before, 2);
+  EXPECT_EQ(copies_after, 3);
+}
+
+TEST(CoordinatorTest, TheSiblingGuardRefusesWritesPastTheLimit) {
+  SimCluster c(7, 3, [](NodeOptions& o) { o.coordinator.siblings_max = 2; });
+  std::vector<std::string> results;
+  c.AddClient([&](Runtime&, KvClient& client) {
+    FiberSleep(absl::Seconds(20));
+    for (int i = 0; i < 3; ++i) {
+      auto put = client.Put(1, "k", "blind" + std::to_string(i));
+      results.push_back(put.ok() ? "ok" : std::string(absl::StatusCodeToString(put.status().code())));
+    }
+  });
+  c.sim.RunFor(absl::Seconds(40));
+  EXPECT_EQ(results, (std::vector<std::string>{"ok", "ok", "FAILED_PRECONDITION"}));
+}
+
+}  // namespace
+}  // namespace kv::node
