@@ -38,8 +38,10 @@ absl::Status Node::Start() {
       std::make_unique<Coordinator>(rt_, rpc_, *membership_, *store_, options_.coordinator);
   membership_->Register();
   coordinator->Register();
+  handoff_ = std::make_unique<HintedHandoff>(rt_, rpc_, *membership_, *engine_, options_.handoff);
   rpc_.Start();
   membership_->Start();
+  handoff_->Start();
   coordinator_ = std::move(coordinator);
   rt_.Log(LogLevel::kInfo, "node %d started, generation %d", rt_.self(), generation_);
   return absl::OkStatus();

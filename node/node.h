@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "net/runtime.h"
 #include "node/coordinator.h"
+#include "node/hinted_handoff.h"
 #include "node/membership.h"
 #include "node/replica_store.h"
 #include "node/rpc.h"
@@ -20,6 +21,7 @@ struct NodeOptions {
   CoordinatorOptions coordinator;
   storage::EngineOptions engine;
   RpcOptions rpc;
+  HandoffOptions handoff;
 };
 
 class Node {
@@ -39,6 +41,7 @@ class Node {
   // REQUIRES: started().
   Membership& membership() { return *membership_; }
   Coordinator& coordinator() { return *coordinator_; }
+  HintedHandoff& handoff() { return *handoff_; }
   storage::Engine& engine() { return *engine_; }
 
  private:
@@ -52,6 +55,7 @@ class Node {
   std::unique_ptr<ReplicaStore> store_;
   std::unique_ptr<Membership> membership_;
   std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<HintedHandoff> handoff_;
 };
 
 }  // namespace kv::node

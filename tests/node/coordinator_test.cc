@@ -140,6 +140,43 @@ TEST(CoordinatorTest, SloppyQuorumWritesToAStandInThatKeepsAHint) {
   EXPECT_EQ(hints, 1u);
 }
 
+TEST(CoordinatorTest, HintsAreDeliveredWhenThePrimaryReturnsAndThenDeleted) {
+  SimCluster c(8, 5, [](NodeOptions& o) { o.coordinator.request_timeout = absl::Milliseconds(300); });
+  NodeId down = kNoNode;
+  std::string key;
+  c.AddClient([&](Runtime&, KvClient& client) {
+    FiberSleep(absl::Seconds(20));
+    const Ring& ring = *c.node(1).membership().ring();
+    for (int i = 0; key.empty(); ++i) {
+      const std::string k = "k" + std::to_string(i);
+      if (ring.PreferenceList(ring.PartitionOf(k), 3)[0] == 1) key = k;
+    }
+    down = ring.PreferenceList(ring.PartitionOf(key), 3)[2];
+    c.sim.Crash(down);
+    FiberSleep(absl::Seconds(30));
+    ASSERT_TRUE(client.Put(1, key, "while-down", {.w = 3}).ok());
+  });
+  c.sim.RunFor(absl::Seconds(55));
+  uint64_t hints = 0;
+  for (NodeId id = 1; id <= 5; ++id) {
+    if (c.sim.process(id).alive()) hints += c.node(id).engine().stats().hints;
+  }
+  ASSERT_EQ(hints, 1u);
+  c.sim.Start(down);
+  c.sim.RunFor(absl::Seconds(30));
+  uint64_t delivered = 0;
+  hints = 0;
+  for (NodeId id = 1; id <= 5; ++id) {
+    hints += c.node(id).engine().stats().hints;
+    delivered += c.node(id).handoff().stats().delivered;
+  }
+  EXPECT_EQ(hints, 0u) << "the hint is gone once the primary acknowledged it";
+  EXPECT_EQ(delivered, 1u);
+  Node& primary = c.node(down);
+  auto stored = primary.engine().Get(primary.membership().ring()->PartitionOf(key), key);
+  ASSERT_TRUE(stored.ok() && stored->has_value()) << "the primary has the write it missed";
+}
+
 TEST(CoordinatorTest, ARetriedPutIsAnsweredNotAppliedTwice) {
   SimCluster c(5, 3);
   size_t siblings = 0;
