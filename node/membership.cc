@@ -25,7 +25,7 @@ bool RingSupersedes(const RingState& a, const RingState& b) {
 }
 
 Membership::Membership(Runtime& rt, RpcEndpoint& rpc, MembershipOptions options,
-                       uint64_t generation)
+                       uint64_t generation, const RingState& saved_ring)
     : rt_(rt), rpc_(rpc), options_(std::move(options)), fd_(options_.failure_detector) {
   Member* self = state_.add_members();
   self->set_node(rt_.self());
@@ -33,6 +33,10 @@ Membership::Membership(Runtime& rt, RpcEndpoint& rpc, MembershipOptions options,
   self->set_weight(options_.weight);
   self->set_address(options_.address);
   self->set_generation(generation);
+  if (saved_ring.owners_size() > 0) {
+    AdoptRing(saved_ring);
+    if (ring_.has_value() && ring_->weights().contains(rt_.self())) self->set_status(Member::UP);
+  }
 }
 
 void Membership::Register() {
@@ -191,7 +195,7 @@ void Membership::AdoptRing(const RingState& rs) {
   }
   *state_.mutable_ring() = rs;
   ring_ = *std::move(ring);
-  if (ring_observer_) ring_observer_(*ring_);
+  if (ring_observer_) ring_observer_(rs);
 }
 
 void Membership::ReactToRing() {

@@ -16,9 +16,8 @@
 // node that finds itself out of it marks itself LEFT. The first seed creates a ring of itself if
 // it has heard of none after bootstrap_rounds rounds.
 //
-// Not yet: the ring and generation are not persisted here (the caller passes the generation). A
-// first seed that restarts cut off from everyone could bootstrap a ring of itself; it loses to the
-// cluster's (higher-versioned) ring once it hears of it, but persisting the ring is the fix.
+// Persistence is the caller's: it passes the generation and the last saved ring, and saves the
+// ring from the observer. A node with a saved ring never bootstraps a new one.
 //
 // Threading: the runtime's fibers. Register before the RPC endpoint starts; then Start.
 #pragma once
@@ -54,7 +53,10 @@ struct MembershipOptions {
 class Membership {
  public:
   // `generation` must exceed every generation this node used before (persist a counter).
-  Membership(Runtime& rt, RpcEndpoint& rpc, MembershipOptions options, uint64_t generation);
+  // `saved_ring` is the ring this node persisted last (empty: none), adopted at once; a node that
+  // is in it starts UP.
+  Membership(Runtime& rt, RpcEndpoint& rpc, MembershipOptions options, uint64_t generation,
+             const RingState& saved_ring = RingState());
 
   // Registers the gossip method. REQUIRES: before rpc.Start().
   void Register();
@@ -71,8 +73,10 @@ class Membership {
   absl::btree_map<NodeId, Member> members() const;
   Member::Status status() const;
   const FailureDetector& failure_detector() const { return fd_; }
-  // Called (on a fiber; must not block) after the ring changed.
-  void set_ring_observer(std::function<void(const Ring&)> f) { ring_observer_ = std::move(f); }
+  // Called on a fiber after the ring changed; may block (to persist the ring, say). Whatever it
+  // is called with, the latest ring is state().ring().
+  void set_ring_observer(std::function<void(const RingState&)> f) { ring_observer_ = std::move(f); }
+  const ClusterState& state() const { return state_; }
 
   uint64_t rounds() const { return rounds_; }
 
@@ -95,7 +99,7 @@ class Membership {
   ClusterState state_;
   std::optional<Ring> ring_;
   FailureDetector fd_;
-  std::function<void(const Ring&)> ring_observer_;
+  std::function<void(const RingState&)> ring_observer_;
   uint64_t rounds_ = 0;
 };
 

@@ -9,6 +9,7 @@ namespace kv::node {
 
 namespace {
 constexpr const char* kGenerationMeta = "node.generation";
+constexpr const char* kRingMeta = "node.ring";
 }
 
 Node::Node(Runtime& rt, NodeOptions options)
@@ -33,7 +34,19 @@ absl::Status Node::Start() {
   ASSIGN_OR_RETURN(engine_, storage::Engine::Open(rt_, options_.engine));
   ASSIGN_OR_RETURN(generation_, NextGeneration());
   store_ = std::make_unique<ReplicaStore>(rt_, *engine_, ActorId(rt_.self(), generation_));
-  membership_ = std::make_unique<Membership>(rt_, rpc_, options_.membership, generation_);
+  RingState saved_ring;
+  ASSIGN_OR_RETURN(std::optional<std::string> ring_bytes, engine_->GetMeta(kRingMeta));
+  if (ring_bytes.has_value() && !saved_ring.ParseFromString(*ring_bytes)) {
+    return absl::DataLossError("the saved ring does not parse");
+  }
+  membership_ =
+      std::make_unique<Membership>(rt_, rpc_, options_.membership, generation_, saved_ring);
+  // Every ring change is saved, so a restarted node knows its cluster before it hears of it.
+  membership_->set_ring_observer([this](const RingState&) {
+    absl::Status saved =
+        engine_->PutMeta(kRingMeta, membership_->state().ring().SerializeAsString());
+    if (!saved.ok()) rt_.Log(LogLevel::kWarn, "could not save the ring: %s", saved.ToString());
+  });
   auto coordinator =
       std::make_unique<Coordinator>(rt_, rpc_, *membership_, *store_, options_.coordinator);
   membership_->Register();

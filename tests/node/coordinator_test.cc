@@ -177,6 +177,22 @@ TEST(CoordinatorTest, HintsAreDeliveredWhenThePrimaryReturnsAndThenDeleted) {
   ASSERT_TRUE(stored.ok() && stored->has_value()) << "the primary has the write it missed";
 }
 
+TEST(NodeTest, ARestartedNodeKeepsItsRingEvenWhenCutOffFromEveryone) {
+  SimCluster c(9, 3);
+  c.sim.RunFor(absl::Seconds(20));
+  const uint64_t version = c.node(2).membership().ring_version();
+  const std::vector<NodeId> owners = c.node(2).membership().ring()->owners();
+  ASSERT_GT(version, 1u);
+  c.sim.Crash(1);  // the first seed: without a saved ring it would bootstrap a ring of itself
+  c.sim.network().Isolate(1);
+  c.sim.Start(1);
+  c.sim.RunFor(absl::Seconds(10));
+  EXPECT_EQ(c.node(1).membership().ring_version(), version);
+  EXPECT_EQ(c.node(1).membership().ring()->owners(), owners);
+  EXPECT_EQ(c.node(1).membership().status(), Member::UP);
+  EXPECT_EQ(c.node(1).generation(), 2u);
+}
+
 TEST(CoordinatorTest, ARetriedPutIsAnsweredNotAppliedTwice) {
   SimCluster c(5, 3);
   size_t siblings = 0;
