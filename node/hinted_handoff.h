@@ -19,7 +19,7 @@ namespace kv::node {
 struct HandoffOptions {
   Duration interval = absl::Seconds(1);
   size_t batch = 256;
-  Duration window = absl::Hours(3);
+  Duration window = absl::Minutes(30);
   Duration timeout = absl::Seconds(1);
 };
 

@@ -29,8 +29,34 @@ absl::StatusOr<uint64_t> Node::NextGeneration() {
   return generation;
 }
 
+absl::Status ValidateNodeOptions(const NodeOptions& o) {
+  const CoordinatorOptions& c = o.coordinator;
+  if (c.n < 1 || c.r < 1 || c.w < 1 || c.r > c.n || c.w > c.n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("need 1 <= R, W <= N; got N=", c.n, " R=", c.r, " W=", c.w));
+  }
+  if (o.membership.n_val != c.n) {
+    return absl::InvalidArgumentError("membership.n_val must equal coordinator.n");
+  }
+  // A full anti-entropy cycle visits every partition this node replicates; Q bounds it.
+  const Duration cycle = o.anti_entropy.interval * o.membership.partitions;
+  if (o.anti_entropy.enabled && o.engine.tombstone_grace <= cycle) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the tombstone grace (", absl::FormatDuration(o.engine.tombstone_grace),
+        ") must exceed an anti-entropy cycle (", absl::FormatDuration(cycle),
+        "), or a replica that missed a delete could bring the value back"));
+  }
+  if (o.engine.tombstone_grace <= o.handoff.window) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the tombstone grace (", absl::FormatDuration(o.engine.tombstone_grace),
+        ") must exceed the hint window (", absl::FormatDuration(o.handoff.window), ")"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Node::Start() {
   KV_ASSERT_MSG(!started(), "Node started twice");
+  RETURN_IF_ERROR(ValidateNodeOptions(options_));
   ASSIGN_OR_RETURN(engine_, storage::Engine::Open(rt_, options_.engine));
   ASSIGN_OR_RETURN(generation_, NextGeneration());
   store_ = std::make_unique<ReplicaStore>(rt_, *engine_, ActorId(rt_.self(), generation_));
@@ -52,9 +78,13 @@ absl::Status Node::Start() {
   membership_->Register();
   coordinator->Register();
   handoff_ = std::make_unique<HintedHandoff>(rt_, rpc_, *membership_, *engine_, options_.handoff);
+  anti_entropy_ = std::make_unique<AntiEntropy>(rt_, rpc_, *membership_, *store_,
+                                                options_.coordinator.n, options_.anti_entropy);
+  anti_entropy_->Register();
   rpc_.Start();
   membership_->Start();
   handoff_->Start();
+  anti_entropy_->Start();
   coordinator_ = std::move(coordinator);
   rt_.Log(LogLevel::kInfo, "node %d started, generation %d", rt_.self(), generation_);
   return absl::OkStatus();

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "net/runtime.h"
+#include "node/anti_entropy.h"
 #include "node/coordinator.h"
 #include "node/hinted_handoff.h"
 #include "node/membership.h"
@@ -22,6 +23,7 @@ struct NodeOptions {
   storage::EngineOptions engine;
   RpcOptions rpc;
   HandoffOptions handoff;
+  AntiEntropyOptions anti_entropy;
 };
 
 class Node {
@@ -42,6 +44,7 @@ class Node {
   Membership& membership() { return *membership_; }
   Coordinator& coordinator() { return *coordinator_; }
   HintedHandoff& handoff() { return *handoff_; }
+  AntiEntropy& anti_entropy() { return *anti_entropy_; }
   storage::Engine& engine() { return *engine_; }
 
  private:
@@ -56,6 +59,11 @@ class Node {
   std::unique_ptr<Membership> membership_;
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<HintedHandoff> handoff_;
+  std::unique_ptr<AntiEntropy> anti_entropy_;
 };
+
+// OK, or INVALID_ARGUMENT naming the rule broken (e.g. a tombstone grace shorter than an
+// anti-entropy cycle, which would let a replica that missed a delete bring the value back).
+absl::Status ValidateNodeOptions(const NodeOptions& options);
 
 }  // namespace kv::node
