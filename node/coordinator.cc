@@ -235,6 +235,13 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
   ClientPutReply out;
   out.set_context(storage::ReadContext(record).Encode());
   out.set_acks(acks);
+  out.set_dot_node(store_.actor());
+  out.set_dot_counter(storage::Context::FromProto(record.context()).counter(store_.actor()));
+  for (const storage::Sibling& s : record.siblings()) {
+    if (s.dot_node() == out.dot_node() && s.dot_counter() == out.dot_counter()) {
+      out.set_expiry_micros(s.expiry_micros());
+    }
+  }
   return out;
 }
 

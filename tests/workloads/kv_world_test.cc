@@ -1,0 +1,79 @@
+// The Dynamo node's properties as property tests over many seeds, with partitions, crashes and
+// restarts, pauses, clock jumps and disk faults: no acknowledged write lost, convergence within a
+// bound, siblings only from concurrent writes, deletes and expiries hold, read-your-writes under
+// strict quorums, hints drained. A failure prints the seed and the command that reproduces it.
+#include "workloads/kv/kv_world.h"
+
+#include <cstdlib>
+
+#include "absl/strings/str_format.h"
+#include "gtest/gtest.h"
+
+namespace kv::workloads {
+namespace {
+
+int Seeds(int normal) {
+  const char* env = std::getenv("KV_SEEDS");
+  return env != nullptr ? std::atoi(env) : normal;
+}
+
+void RunSeeds(const KvWorldOptions& options, uint64_t first_seed, const char* test_name) {
+  const char* only = std::getenv("KV_SEED");
+  const int count = only != nullptr ? 1 : Seeds(200);
+  Duration slowest_convergence = absl::ZeroDuration();
+  uint64_t puts = 0, failed_puts = 0, repairs = 0, hints = 0;
+  for (int i = 0; i < count; ++i) {
+    const uint64_t seed = only != nullptr ? std::strtoull(only, nullptr, 0) : first_seed + i;
+    KvWorldResult r = RunKvWorld(seed, options);
+    if (std::getenv("KV_VERBOSE") != nullptr) {
+      std::printf("seed %lu: ops %zu puts ok %lu failed %lu gets ok %lu failed %lu faults %zu "
+                  "converged in %s\n",
+                  static_cast<unsigned long>(seed), r.history.ops.size(),
+                  static_cast<unsigned long>(r.puts_ok), static_cast<unsigned long>(r.puts_failed),
+                  static_cast<unsigned long>(r.gets_ok), static_cast<unsigned long>(r.gets_failed),
+                  r.faults.size(), absl::FormatDuration(r.convergence_time).c_str());
+    }
+    slowest_convergence = std::max(slowest_convergence, r.convergence_time);
+    puts += r.puts_ok;
+    failed_puts += r.puts_failed;
+    repairs += r.read_repairs + r.keys_repaired_by_aae;
+    hints += r.hints_delivered;
+    if (const Verdict* v = r.first_failure()) {
+      ADD_FAILURE() << v->checker << ": " << v->detail
+                    << absl::StrFormat("\nreproduce: KV_SEED=%d build/release/tests/tests_workloads "
+                                       "--gtest_filter='KvWorldTest.%s'",
+                                       seed, test_name);
+      return;
+    }
+  }
+  // The properties must have been exercised, not vacuously true.
+  EXPECT_GT(puts, static_cast<uint64_t>(count) * 20);
+  if (options.faults && count >= 20) {
+    EXPECT_GT(failed_puts, 0u);
+    EXPECT_GT(repairs, 0u);
+  }
+  std::printf("%d seeds: %lu puts acknowledged, %lu failed, %lu repairs, %lu hints delivered; "
+              "slowest convergence %s\n",
+              count, static_cast<unsigned long>(puts), static_cast<unsigned long>(failed_puts),
+              static_cast<unsigned long>(repairs), static_cast<unsigned long>(hints),
+              absl::FormatDuration(slowest_convergence).c_str());
+}
+
+TEST(KvWorldTest, SloppyQuorumUnderFaults) { RunSeeds(KvWorldOptions{}, 10'000, "SloppyQuorumUnderFaults"); }
+
+TEST(KvWorldTest, StrictQuorumUnderFaults) {
+  KvWorldOptions o;
+  o.sloppy = false;
+  RunSeeds(o, 20'000, "StrictQuorumUnderFaults");
+}
+
+TEST(KvWorldTest, SameSeedSameRun) {
+  KvWorldOptions o;
+  o.duration = absl::Seconds(10);
+  const KvWorldResult a = RunKvWorld(5, o);
+  EXPECT_EQ(a.fingerprint, RunKvWorld(5, o).fingerprint);
+  EXPECT_NE(a.fingerprint, RunKvWorld(6, o).fingerprint);
+}
+
+}  // namespace
+}  // namespace kv::workloads

@@ -1,0 +1,50 @@
+// The key-value checkers: each property is its own checker over the client history and the
+// final state of every key. A verdict's detail names the key, the operation and the seed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "workloads/kv/history.h"
+
+namespace kv::workloads {
+
+struct Verdict {
+  std::string checker;
+  bool passed = true;
+  std::string detail;  // the first violation (and how many), or what was checked
+};
+
+struct CheckInput {
+  const KvHistory* history = nullptr;
+  const absl::btree_map<std::string, KeyFinal>* finals = nullptr;
+  uint64_t seed = 0;
+  int64_t end_wall_micros = 0;  // wall time of the final reads (for expiry)
+  uint64_t hints_left = 0;
+  bool strict_quorum = false;   // R + W > N with strict quorums: read-your-writes applies
+  Duration convergence_time = absl::ZeroDuration();
+  bool converged = false;
+};
+
+// Every acknowledged write is present at the end, superseded by an attempted write or delete
+// whose context covered it, or expired.
+Verdict CheckNoLostWrites(const CheckInput& in);
+// Every key's live replicas hold the same versions once faults healed (within the bound).
+Verdict CheckConvergence(const CheckInput& in);
+// Siblings come only from concurrent writes: none covers another, and no key has more siblings
+// than clients that wrote it.
+Verdict CheckSiblings(const CheckInput& in);
+// A value a delete's context covered, or one whose expiry passed, is never read again nor live
+// at the end.
+Verdict CheckDeletesAndExpiries(const CheckInput& in);
+// With strict quorums and R + W > N: a read invoked after a write was acknowledged returns it or
+// a newer version.
+Verdict CheckReadYourWrites(const CheckInput& in);
+// Every hint was delivered or expired.
+Verdict CheckHintsDrained(const CheckInput& in);
+
+std::vector<Verdict> RunAllCheckers(const CheckInput& in);
+
+}  // namespace kv::workloads

@@ -1,0 +1,40 @@
+#include "workloads/checkers/supersede.h"
+
+#include "absl/strings/str_format.h"
+
+namespace kv::workloads {
+
+namespace {
+bool Superseded(const KvHistory& h, const std::string& key, const storage::Dot& dot, size_t except,
+                bool acknowledged_only) {
+  for (size_t i = 0; i < h.ops.size(); ++i) {
+    const KvOp& op = h.ops[i];
+    if (i == except || !op.is_write() || op.key != key || op.context_used.empty()) continue;
+    if (acknowledged_only && !op.ok()) continue;
+    absl::StatusOr<storage::Context> context = storage::Context::Decode(op.context_used);
+    if (context.ok() && context->Covers(dot)) return true;
+  }
+  return false;
+}
+}  // namespace
+
+bool SupersededByAttempt(const KvHistory& h, const std::string& key, const storage::Dot& dot,
+                         size_t except) {
+  return Superseded(h, key, dot, except, false);
+}
+
+bool SupersededByAcknowledged(const KvHistory& h, const std::string& key, const storage::Dot& dot,
+                              size_t except) {
+  return Superseded(h, key, dot, except, true);
+}
+
+bool ExpiredBy(const KvOp& put, int64_t wall_micros) {
+  return put.expiry_micros != 0 && wall_micros >= put.expiry_micros;
+}
+
+std::string Where(const KvOp& op, uint64_t seed) {
+  return absl::StrFormat("(client %d, key '%s', invoked at %s, seed %d)", op.client, op.key,
+                         op.invoked.ToString(), seed);
+}
+
+}  // namespace kv::workloads

@@ -1,0 +1,54 @@
+// What the key-value workload's clients did and saw: one record per operation, from invocation to
+// completion. Failed and timed-out writes are indeterminate (they may have been applied), as in
+// Jepsen histories. Values are unique per write, so a value read names the write that made it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/status/status.h"
+#include "net/time.h"
+#include "storage/record/context.h"
+
+namespace kv::workloads {
+
+struct KvOp {
+  enum class Type : uint8_t { kPut, kDelete, kGet };
+  Type type = Type::kGet;
+  uint32_t client = 0;
+  std::string key;
+  std::string value;         // kPut
+  std::string context_used;  // kPut/kDelete: the causal context sent ("" = blind)
+  int64_t ttl_micros = 0;    // kPut
+  int64_t expiry_micros = 0; // kPut when acknowledged: when the value expires (0 = never)
+  uint32_t coordinator = 0;
+  MonoTime invoked;
+  MonoTime completed;
+  absl::StatusCode code = absl::StatusCode::kUnknown;  // kOk: acknowledged
+  storage::Dot dot;                                    // kPut/kDelete when acknowledged
+  // kGet when acknowledged: the values returned with their dots and expiries.
+  std::vector<std::string> values_read;
+  std::vector<storage::Dot> dots_read;
+  std::vector<int64_t> expiries_read;
+
+  bool ok() const { return code == absl::StatusCode::kOk; }
+  bool is_write() const { return type != Type::kGet; }
+};
+
+struct KvHistory {
+  std::vector<KvOp> ops;
+  // A value's write: the index of the put that wrote it.
+  absl::btree_map<std::string, size_t> writer_of;
+};
+
+// The end state of one key after the cluster quiesced.
+struct KeyFinal {
+  std::vector<std::string> live_values;
+  std::vector<storage::Dot> live_dots;
+  size_t replicas_checked = 0;
+  bool replicas_agree = true;  // every live replica held the same version set
+};
+
+}  // namespace kv::workloads

@@ -1,0 +1,51 @@
+// A simulated cluster of full nodes (RocksDB on each process's simulated disk) and client
+// processes: what the key-value world, the node tests and kvsim scenarios build on.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "node/client.h"
+#include "node/node.h"
+#include "sim/sim_process.h"
+#include "sim/simulator.h"
+#include "storage/rocksdb_env/seam_env.h"
+
+namespace kv::workloads {
+
+struct NodeApp final : sim::ProcessApp {
+  std::unique_ptr<storage::rocksdb_env::SeamEnv> env;
+  std::unique_ptr<node::Node> node;
+  absl::Status start_status = absl::UnknownError("not started");
+  ~NodeApp() override;
+};
+
+struct ClientApp final : sim::ProcessApp {
+  explicit ClientApp(Runtime& rt) : rpc(rt), client(rt, rpc) { rpc.Start(); }
+  node::RpcEndpoint rpc;
+  node::KvClient client;
+};
+
+class SimCluster {
+ public:
+  // Nodes 1..nodes, all seeded with node 1 (64 partitions); `tweak` adjusts each node's options
+  // and `process` each process's (disk, clock).
+  SimCluster(uint64_t seed, int nodes, std::function<void(node::NodeOptions&)> tweak = nullptr,
+             std::function<void(sim::ProcessOptions&)> process = nullptr,
+             sim::SimulatorOptions sim_options = {});
+
+  // Adds a client process running `body` on a fiber.
+  NodeId AddClient(std::function<void(Runtime&, node::KvClient&)> body);
+
+  // The node of process `id`. REQUIRES: the process runs and its node object exists.
+  NodeApp& app(NodeId id);
+  node::Node& node(NodeId id) { return *app(id).node; }
+  // True if the process runs and its node started.
+  bool serving(NodeId id);
+
+  sim::Simulator sim;
+  int node_count = 0;
+};
+
+}  // namespace kv::workloads
