@@ -1,5 +1,7 @@
 // A client of the key-value API over node RPC (what the simulator's workloads and kvctl use).
-// Each put carries a request id from a random base, so a retry is answered, not applied twice.
+// A request that fails with UNAVAILABLE or DEADLINE_EXCEEDED is retried (with jittered exponential
+// backoff, up to `attempts` tries in all) under the same request id, so a put the coordinator had
+// already applied is answered, not applied twice.
 #pragma once
 
 #include <string>
@@ -20,8 +22,9 @@ struct PutOptions {
 
 class KvClient {
  public:
-  // `rpc` must be started. Requests time out after `timeout`.
-  KvClient(Runtime& rt, RpcEndpoint& rpc, Duration timeout = absl::Seconds(3));
+  // `rpc` must be started. Each try times out after `timeout`.
+  KvClient(Runtime& rt, RpcEndpoint& rpc, Duration timeout = absl::Seconds(3), int attempts = 1,
+           Duration backoff = absl::Milliseconds(50));
 
   absl::StatusOr<ClientPutReply> Put(NodeId coordinator, absl::string_view key,
                                      absl::string_view value, const PutOptions& options = {});
@@ -30,9 +33,15 @@ class KvClient {
   absl::StatusOr<ClientGetReply> Get(NodeId coordinator, absl::string_view key, uint32_t r = 0);
 
  private:
+  // Calls `method` until it succeeds, fails for good, or the tries run out.
+  absl::StatusOr<std::string> CallWithRetries(NodeId coordinator, const char* method,
+                                              const std::string& body);
+
   Runtime& rt_;
   RpcEndpoint& rpc_;
   Duration timeout_;
+  int attempts_;
+  Duration backoff_;
   uint64_t next_request_id_;
 };
 

@@ -22,7 +22,8 @@ struct NodeApp final : sim::ProcessApp {
 };
 
 struct ClientApp final : sim::ProcessApp {
-  explicit ClientApp(Runtime& rt) : rpc(rt), client(rt, rpc) { rpc.Start(); }
+  // Clients retry transient failures (3 tries), as real clients do.
+  explicit ClientApp(Runtime& rt) : rpc(rt), client(rt, rpc, absl::Seconds(2), 3) { rpc.Start(); }
   node::RpcEndpoint rpc;
   node::KvClient client;
 };
