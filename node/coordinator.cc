@@ -88,6 +88,20 @@ void Coordinator::Register() {
     ASSIGN_OR_RETURN(Record record, storage::DecodeRecord(request.record()));
     ++stats_.replica_writes;
     if (request.hint_for() != kNoNode) ++stats_.hinted_writes;
+    // A write meant for replicas that reached a node no longer one (the sender's ring was
+    // stale): keep it as hints for the key's replicas, so handoff takes it where it belongs.
+    const std::optional<Ring>& ring = membership_.ring();
+    if (request.hint_for() == kNoNode && ring.has_value() &&
+        ring->PartitionOf(request.key()) == request.partition()) {
+      const std::vector<NodeId> replicas = ring->PreferenceList(request.partition(), options_.n);
+      if (std::find(replicas.begin(), replicas.end(), rt_.self()) == replicas.end()) {
+        ++stats_.misdirected_writes;
+        for (NodeId replica : replicas) {
+          RETURN_IF_ERROR(store_.Merge(request.partition(), request.key(), record, replica));
+        }
+        return std::string();
+      }
+    }
     RETURN_IF_ERROR(store_.Merge(request.partition(), request.key(), record, request.hint_for()));
     return std::string();
   });

@@ -47,6 +47,7 @@ struct CoordinatorStats {
   uint64_t puts = 0, puts_failed = 0, gets = 0, gets_failed = 0, forwarded = 0;
   uint64_t retries_answered = 0, read_repairs = 0, replica_writes = 0, replica_reads = 0;
   uint64_t hinted_writes = 0;
+  uint64_t misdirected_writes = 0;  // replica writes for a key this node no longer replicates
 };
 
 class Coordinator {

@@ -67,8 +67,16 @@ absl::Status Node::Start() {
   }
   membership_ =
       std::make_unique<Membership>(rt_, rpc_, options_.membership, generation_, saved_ring);
-  // Every ring change is saved, so a restarted node knows its cluster before it hears of it.
+  last_ring_ = membership_->ring();
+  transfer_ = std::make_unique<OwnershipTransfer>(rt_, rpc_, *membership_, *store_,
+                                                  options_.coordinator.n, options_.transfer);
+  RETURN_IF_ERROR(transfer_->Load());
+  // Every ring change is saved, so a restarted node knows its cluster before it hears of it, and
+  // starts the transfers it owes.
   membership_->set_ring_observer([this](const RingState&) {
+    const std::optional<Ring>& now = membership_->ring();
+    if (last_ring_.has_value() && now.has_value()) transfer_->OnRingChange(*last_ring_, *now);
+    last_ring_ = now;
     absl::Status saved =
         engine_->PutMeta(kRingMeta, membership_->state().ring().SerializeAsString());
     if (!saved.ok()) rt_.Log(LogLevel::kWarn, "could not save the ring: %s", saved.ToString());
@@ -81,10 +89,12 @@ absl::Status Node::Start() {
   anti_entropy_ = std::make_unique<AntiEntropy>(rt_, rpc_, *membership_, *store_,
                                                 options_.coordinator.n, options_.anti_entropy);
   anti_entropy_->Register();
+  transfer_->Register();
   rpc_.Start();
   membership_->Start();
   handoff_->Start();
   anti_entropy_->Start();
+  transfer_->Start();
   coordinator_ = std::move(coordinator);
   rt_.Log(LogLevel::kInfo, "node %d started, generation %d", rt_.self(), generation_);
   return absl::OkStatus();

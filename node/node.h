@@ -13,6 +13,7 @@
 #include "node/membership.h"
 #include "node/replica_store.h"
 #include "node/rpc.h"
+#include "node/transfer.h"
 #include "storage/engine/engine.h"
 
 namespace kv::node {
@@ -24,6 +25,7 @@ struct NodeOptions {
   RpcOptions rpc;
   HandoffOptions handoff;
   AntiEntropyOptions anti_entropy;
+  TransferOptions transfer;
 };
 
 class Node {
@@ -45,6 +47,7 @@ class Node {
   Coordinator& coordinator() { return *coordinator_; }
   HintedHandoff& handoff() { return *handoff_; }
   AntiEntropy& anti_entropy() { return *anti_entropy_; }
+  OwnershipTransfer& transfer() { return *transfer_; }
   storage::Engine& engine() { return *engine_; }
 
  private:
@@ -60,6 +63,8 @@ class Node {
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<HintedHandoff> handoff_;
   std::unique_ptr<AntiEntropy> anti_entropy_;
+  std::unique_ptr<OwnershipTransfer> transfer_;
+  std::optional<Ring> last_ring_;  // the ring before the latest change, for transfers
 };
 
 // OK, or INVALID_ARGUMENT naming the rule broken (e.g. a tombstone grace shorter than an

@@ -81,11 +81,14 @@ void RunClient(Runtime& rt, node::KvClient& client, uint32_t index, const KvWorl
 bool CollectFinals(SimCluster& c, const KvWorldOptions& o, int64_t wall_micros,
                    absl::btree_map<std::string, KeyFinal>* finals) {
   finals->clear();
+  // The newest ring any serving node has.
   const std::optional<node::Ring>* ring = nullptr;
-  for (NodeId id = 1; id <= static_cast<NodeId>(o.nodes); ++id) {
-    if (c.serving(id) && c.node(id).membership().ring().has_value()) {
+  uint64_t version = 0;
+  for (NodeId id : c.node_ids) {
+    if (c.serving(id) && c.node(id).membership().ring().has_value() &&
+        c.node(id).membership().ring_version() >= version) {
       ring = &c.node(id).membership().ring();
-      break;
+      version = c.node(id).membership().ring_version();
     }
   }
   if (ring == nullptr) return false;
@@ -119,12 +122,20 @@ bool CollectFinals(SimCluster& c, const KvWorldOptions& o, int64_t wall_micros,
   return all_agree;
 }
 
-uint64_t HintsLeft(SimCluster& c, int nodes) {
+uint64_t HintsLeft(SimCluster& c) {
   uint64_t hints = 0;
-  for (NodeId id = 1; id <= static_cast<NodeId>(nodes); ++id) {
+  for (NodeId id : c.node_ids) {
     if (c.serving(id)) hints += c.node(id).engine().stats().hints;
   }
   return hints;
+}
+
+size_t TransfersPending(SimCluster& c) {
+  size_t pending = 0;
+  for (NodeId id : c.node_ids) {
+    if (c.serving(id)) pending += c.node(id).transfer().pending().size();
+  }
+  return pending;
 }
 
 }  // namespace
@@ -195,12 +206,19 @@ KvWorldResult RunKvWorld(uint64_t seed, const KvWorldOptions& o) {
     nemesis = std::make_unique<sim::Nemesis>(&c.sim, n, node_ids);
     nemesis->Start();
   }
+  if (o.membership_changes) {
+    c.sim.At(start + o.duration * 0.3, [&c] { c.AddNode(); });
+    c.sim.At(start + o.duration * 0.5, [&c] {
+      if (c.serving(2)) c.node(2).membership().Leave();
+    });
+  }
   c.sim.RunUntil(start + o.duration);
   stop = true;
 
   // Heal: network, disks, every node up with working storage (a node whose storage failed is
   // restarted, as a supervisor would).
   c.sim.network().Heal();
+  node_ids = c.node_ids;  // with any node that joined
   for (NodeId id : node_ids) {
     c.sim.process(id).fs().set_options({});
     if (c.sim.process(id).alive() && (!c.serving(id) || !c.node(id).engine().health().ok())) {
@@ -215,7 +233,7 @@ KvWorldResult RunKvWorld(uint64_t seed, const KvWorldOptions& o) {
   while (c.sim.now() < limit) {
     c.sim.RunFor(absl::Seconds(1));
     const int64_t wall = absl::ToUnixMicros(c.sim.options().epoch + (c.sim.now() - MonoTime()));
-    if (HintsLeft(c, o.nodes) == 0 && CollectFinals(c, o, wall, &result.finals)) {
+    if (HintsLeft(c) == 0 && TransfersPending(c) == 0 && CollectFinals(c, o, wall, &result.finals)) {
       converged = true;
       break;
     }
@@ -242,7 +260,7 @@ KvWorldResult RunKvWorld(uint64_t seed, const KvWorldOptions& o) {
   in.finals = &result.finals;
   in.seed = seed;
   in.end_wall_micros = end_wall;
-  in.hints_left = HintsLeft(c, o.nodes);
+  in.hints_left = HintsLeft(c);
   in.strict_quorum = !o.sloppy && o.r + o.w > o.n;
   in.convergence_time = result.convergence_time;
   in.converged = converged;

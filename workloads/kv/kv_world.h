@@ -30,6 +30,8 @@ struct KvWorldOptions {
   double put_share = 0.45, delete_share = 0.1;  // the rest are reads
   double blind_share = 0.2;  // writes sent without the client's context
   double ttl_share = 0.05;
+  // A node joins at 30 % of the run and node 2 leaves at 50 %, under load.
+  bool membership_changes = true;
   Duration convergence_limit = absl::Minutes(3);
 };
 

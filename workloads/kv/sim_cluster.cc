@@ -14,34 +14,43 @@ NodeApp::~NodeApp() {
 SimCluster::SimCluster(uint64_t seed, int nodes, std::function<void(node::NodeOptions&)> tweak,
                        std::function<void(sim::ProcessOptions&)> process,
                        sim::SimulatorOptions sim_options)
-    : sim(seed, sim_options) {
-  for (int i = 0; i < nodes; ++i) {
-    sim::ProcessOptions p;
-    p.name = absl::StrCat("n", i + 1);
-    p.hash_disk_bytes = storage::rocksdb_env::HashRocksDbFileBytes;
-    p.boot = [tweak](Runtime& rt, storage::FileSystem& fs) -> std::unique_ptr<sim::ProcessApp> {
-      auto app = std::make_unique<NodeApp>();
-      app->env = storage::rocksdb_env::NewSeamEnv(rt, fs);
-      node::NodeOptions options;
-      options.membership.seeds = {1};
-      options.membership.partitions = 64;
-      options.engine.seam_env = app->env.get();
-      if (tweak) tweak(options);
-      app->node = std::make_unique<node::Node>(rt, options);
-      NodeApp* raw = app.get();
-      // A node whose start fails (its storage refuses to open, say) serves nothing.
-      rt.Spawn("start", [raw] { raw->start_status = raw->node->Start(); });
-      return app;
-    };
-    if (process) process(p);
-    sim.Start(sim.AddProcess(p));
-  }
-  node_count = nodes;
+    : sim(seed, sim_options), tweak_(std::move(tweak)), process_(std::move(process)) {
+  for (int i = 0; i < nodes; ++i) AddNode();
+}
+
+sim::ProcessOptions SimCluster::NodeProcessOptions() {
+  sim::ProcessOptions p;
+  p.name = absl::StrCat("n", node_count + 1);
+  p.hash_disk_bytes = storage::rocksdb_env::HashRocksDbFileBytes;
+  p.boot = [tweak = tweak_](Runtime& rt, storage::FileSystem& fs) -> std::unique_ptr<sim::ProcessApp> {
+    auto app = std::make_unique<NodeApp>();
+    app->env = storage::rocksdb_env::NewSeamEnv(rt, fs);
+    node::NodeOptions options;
+    options.membership.seeds = {1};
+    options.membership.partitions = 64;
+    options.engine.seam_env = app->env.get();
+    if (tweak) tweak(options);
+    app->node = std::make_unique<node::Node>(rt, options);
+    NodeApp* raw = app.get();
+    // A node whose start fails (its storage refuses to open, say) serves nothing.
+    rt.Spawn("start", [raw] { raw->start_status = raw->node->Start(); });
+    return app;
+  };
+  if (process_) process_(p);
+  return p;
+}
+
+NodeId SimCluster::AddNode() {
+  const NodeId id = sim.AddProcess(NodeProcessOptions());
+  ++node_count;
+  node_ids.push_back(id);
+  sim.Start(id);
+  return id;
 }
 
 NodeId SimCluster::AddClient(std::function<void(Runtime&, node::KvClient&)> body) {
   sim::ProcessOptions p;
-  p.name = absl::StrCat("client", sim.process_ids().size() + 1 - node_count);
+  p.name = absl::StrCat("client", sim.process_ids().size() + 1 - node_ids.size());
   p.boot = [body](Runtime& rt, storage::FileSystem&) -> std::unique_ptr<sim::ProcessApp> {
     auto app = std::make_unique<ClientApp>(rt);
     ClientApp* raw = app.get();

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "node/client.h"
 #include "node/node.h"
@@ -36,6 +37,9 @@ class SimCluster {
              std::function<void(sim::ProcessOptions&)> process = nullptr,
              sim::SimulatorOptions sim_options = {});
 
+  // Adds and starts one more node (it joins through the seeds). Returns its id.
+  NodeId AddNode();
+
   // Adds a client process running `body` on a fiber.
   NodeId AddClient(std::function<void(Runtime&, node::KvClient&)> body);
 
@@ -47,6 +51,12 @@ class SimCluster {
 
   sim::Simulator sim;
   int node_count = 0;
+  std::vector<NodeId> node_ids;  // in order of addition (1..n for the initial nodes)
+
+ private:
+  sim::ProcessOptions NodeProcessOptions();
+  std::function<void(node::NodeOptions&)> tweak_;
+  std::function<void(sim::ProcessOptions&)> process_;
 };
 
 }  // namespace kv::workloads
