@@ -76,6 +76,19 @@ void Membership::MaybeBootstrap() {
 
 void Membership::Leave() { SetOwnStatus(Member::LEAVING); }
 
+absl::Status Membership::Decommission(NodeId node) {
+  if (node == rt_.self()) {
+    return absl::FailedPreconditionError("a node cannot decommission itself; use leave");
+  }
+  Member* m = FindMember(node);
+  if (m == nullptr) return absl::NotFoundError(absl::StrCat("node ", node, " is not a member"));
+  // A higher version than the gone node's own record: the LEFT record wins every merge.
+  m->set_status(Member::LEFT);
+  m->set_version(m->version() + 1);
+  rt_.Log(LogLevel::kInfo, "node %d decommissioned", node);
+  return absl::OkStatus();  // the claimant acts on it at its next round
+}
+
 Member* Membership::FindMember(NodeId node) {
   for (Member& m : *state_.mutable_members()) {
     if (m.node() == node) return &m;

@@ -64,6 +64,11 @@ class Membership {
   void Start();
   // Asks to leave the cluster (status LEAVING).
   void Leave();
+  // Removes a node that is gone for good (an operator's decision: its disk is lost, say): its
+  // record becomes LEFT and the claimant rebalances without it. The other replicas' transfers
+  // and anti-entropy rebuild its copies. FAILED_PRECONDITION for this node itself (use Leave),
+  // NOT_FOUND for an unknown node.
+  absl::Status Decommission(NodeId node);
 
   bool IsAlive(NodeId node) const;
   // The current ring, if one exists yet.

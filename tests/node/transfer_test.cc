@@ -79,6 +79,36 @@ TEST(TransferTest, ALeavingNodeHandsItsDataOverBeforeItGoes) {
   EXPECT_EQ(KeysWhereExactlyTheReplicasHoldIt(c, kKeys), kKeys);
 }
 
+TEST(TransferTest, ADecommissionedDeadNodeIsReplacedFromTheOtherReplicas) {
+  SimCluster c(35, 5, TransferOnly);
+  constexpr int kKeys = 120;
+  c.AddClient([&](Runtime&, KvClient& client) {
+    FiberSleep(absl::Seconds(20));
+    for (int i = 0; i < kKeys; ++i) ASSERT_TRUE(client.Put(1, "k" + std::to_string(i), "v", {.w = 3}).ok());
+  });
+  c.sim.RunFor(absl::Seconds(40));
+  c.sim.Crash(4);  // gone for good
+  c.sim.RunFor(absl::Seconds(30));
+  EXPECT_EQ(c.node(1).membership().Decommission(1).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(c.node(1).membership().Decommission(42).code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(c.node(1).membership().Decommission(4).ok());
+  c.sim.RunFor(absl::Seconds(60));
+  const Ring& ring = *c.node(2).membership().ring();
+  EXPECT_FALSE(ring.weights().contains(4));
+  int complete = 0;
+  for (int i = 0; i < kKeys; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    const PartitionId p = ring.PartitionOf(key);
+    int copies = 0;
+    for (NodeId id : ring.PreferenceList(p, 3)) {
+      auto r = c.node(id).engine().Get(p, key);
+      copies += r.ok() && r->has_value();
+    }
+    complete += copies == 3;
+  }
+  EXPECT_EQ(complete, kKeys) << "every key back to 3 copies without node 4";
+}
+
 TEST(TransferTest, AStreamInterruptedByACrashResumesWhereItStopped) {
   SimCluster c(33, 4, [](NodeOptions& o) {
     TransferOnly(o);
