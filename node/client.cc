@@ -37,6 +37,7 @@ absl::StatusOr<ClientPutReply> KvClient::Put(NodeId coordinator, absl::string_vi
   request.set_context(options.context);
   request.set_ttl_micros(absl::ToInt64Microseconds(options.ttl));
   request.set_w(options.w);
+  request.set_n(options.n);
   request.set_request_id(next_request_id_++);
   ASSIGN_OR_RETURN(std::string reply,
                    CallWithRetries(coordinator, "kv.put", request.SerializeAsString()));
@@ -54,10 +55,11 @@ absl::StatusOr<ClientPutReply> KvClient::Delete(NodeId coordinator, absl::string
 }
 
 absl::StatusOr<ClientGetReply> KvClient::Get(NodeId coordinator, absl::string_view key,
-                                             uint32_t r) {
+                                             uint32_t r, uint32_t n) {
   ClientGet request;
   request.set_key(std::string(key));
   request.set_r(r);
+  request.set_n(n);
   ASSIGN_OR_RETURN(std::string reply,
                    CallWithRetries(coordinator, "kv.get", request.SerializeAsString()));
   ClientGetReply out;

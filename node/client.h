@@ -17,6 +17,7 @@ struct PutOptions {
   std::string context;  // from the last read of the key ("" = blind write)
   Duration ttl = absl::ZeroDuration();
   uint32_t w = 0;       // 0 = cluster default
+  uint32_t n = 0;       // 0 = cluster default; at most the cluster's N
   bool tombstone = false;
 };
 
@@ -30,7 +31,8 @@ class KvClient {
                                      absl::string_view value, const PutOptions& options = {});
   absl::StatusOr<ClientPutReply> Delete(NodeId coordinator, absl::string_view key,
                                         absl::string_view context);
-  absl::StatusOr<ClientGetReply> Get(NodeId coordinator, absl::string_view key, uint32_t r = 0);
+  absl::StatusOr<ClientGetReply> Get(NodeId coordinator, absl::string_view key, uint32_t r = 0,
+                                     uint32_t n = 0);
 
  private:
   // Calls `method` until it succeeds, fails for good, or the tries run out.

@@ -119,12 +119,18 @@ void Coordinator::Register() {
   });
 }
 
-absl::StatusOr<Coordinator::Placement> Coordinator::Place(absl::string_view key) {
+absl::StatusOr<Coordinator::Placement> Coordinator::Place(absl::string_view key, uint32_t n) {
   const std::optional<Ring>& ring = membership_.ring();
   if (!ring.has_value()) return absl::UnavailableError("this node has not joined a ring yet");
+  if (n == 0) n = options_.n;
+  if (n > options_.n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("n = ", n, " exceeds the cluster's replication factor ", options_.n));
+  }
   Placement where;
+  where.n = n;
   where.partition = ring->PartitionOf(key);
-  where.targets = ReplicaTargets(*ring, where.partition, options_.n, options_.sloppy,
+  where.targets = ReplicaTargets(*ring, where.partition, n, options_.sloppy,
                                  [this](NodeId node) { return membership_.IsAlive(node); });
   for (const ReplicaTarget& t : where.targets) {
     if (t.node == rt_.self()) where.self = &t;
@@ -171,7 +177,7 @@ absl::StatusOr<ClientPutReply> Coordinator::Put(const ClientPut& request) {
     dedup_order_.push_back(request.request_id());
   }
   absl::StatusOr<ClientPutReply> result = [&]() -> absl::StatusOr<ClientPutReply> {
-    ASSIGN_OR_RETURN(Placement where, Place(request.key()));
+    ASSIGN_OR_RETURN(Placement where, Place(request.key(), request.n()));
     if (ShouldForward(request, where)) return Forward<ClientPutReply>(request, where, kPut);
     return CoordinatePut(request, where);
   }();
@@ -196,9 +202,9 @@ void Coordinator::TrimDedup() {
 
 absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& request,
                                                           const Placement& where) {
-  const uint32_t w = request.w() == 0 ? options_.w : request.w();
-  if (w < 1 || w > options_.n) {
-    return absl::InvalidArgumentError(absl::StrCat("w must be between 1 and n = ", options_.n));
+  const uint32_t w = request.w() == 0 ? std::min(options_.w, where.n) : request.w();
+  if (w < 1 || w > where.n) {
+    return absl::InvalidArgumentError(absl::StrCat("w must be between 1 and n = ", where.n));
   }
   ASSIGN_OR_RETURN(storage::Context context, storage::Context::Decode(request.context()));
   const int64_t now = absl::ToUnixMicros(rt_.WallNow());
@@ -261,7 +267,7 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
 
 absl::StatusOr<ClientGetReply> Coordinator::Get(const ClientGet& request) {
   absl::StatusOr<ClientGetReply> result = [&]() -> absl::StatusOr<ClientGetReply> {
-    ASSIGN_OR_RETURN(Placement where, Place(request.key()));
+    ASSIGN_OR_RETURN(Placement where, Place(request.key(), request.n()));
     if (ShouldForward(request, where)) return Forward<ClientGetReply>(request, where, kGet);
     return CoordinateGet(request, where);
   }();
@@ -271,9 +277,9 @@ absl::StatusOr<ClientGetReply> Coordinator::Get(const ClientGet& request) {
 
 absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& request,
                                                           const Placement& where) {
-  const uint32_t r = request.r() == 0 ? options_.r : request.r();
-  if (r < 1 || r > options_.n) {
-    return absl::InvalidArgumentError(absl::StrCat("r must be between 1 and n = ", options_.n));
+  const uint32_t r = request.r() == 0 ? std::min(options_.r, where.n) : request.r();
+  if (r < 1 || r > where.n) {
+    return absl::InvalidArgumentError(absl::StrCat("r must be between 1 and n = ", where.n));
   }
   // Every replica's answer (nullopt record: it has none), kept for read repair.
   struct ReadState {

@@ -12,7 +12,8 @@
 // and the causal context); then, in the background, waits for the rest and writes the merged
 // record back to every replica whose copy differed (read repair).
 //
-// N, R, W come from the options and may be lowered or raised per request (1 <= R, W <= N).
+// N, R, W come from the options and may be changed per request: N lowered (the first n of the
+// preference list), R and W anywhere in 1..n.
 #pragma once
 
 #include <cstdint>
@@ -65,11 +66,13 @@ class Coordinator {
 
  private:
   struct Placement {
+    uint32_t n = 0;  // replicas asked for
     PartitionId partition;
     std::vector<ReplicaTarget> targets;
     const ReplicaTarget* self = nullptr;  // this node's entry, if it is a target
   };
-  absl::StatusOr<Placement> Place(absl::string_view key);
+  // The key's replicas for a request asking for `n` of them (0 = the cluster's N).
+  absl::StatusOr<Placement> Place(absl::string_view key, uint32_t n);
   // A node that is not one of the key's replicas forwards to the first that is (once).
   template <typename Request>
   bool ShouldForward(const Request& request, const Placement& where) const;

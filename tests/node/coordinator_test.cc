@@ -235,6 +235,33 @@ TEST(CoordinatorTest, ReadRepairUpdatesAReplicaThatMissedAWrite) {
   EXPECT_EQ(copies_after, 3);
 }
 
+TEST(CoordinatorTest, NRAndWCanBeChosenPerRequest) {
+  SimCluster c(10, 5, [](NodeOptions& o) {
+    o.anti_entropy.enabled = false;
+    o.coordinator.read_repair = false;
+  });
+  int copies_n1 = 0, copies_n3 = 0;
+  std::vector<std::string> errors;
+  c.AddClient([&](Runtime&, KvClient& client) {
+    FiberSleep(absl::Seconds(20));
+    ASSERT_TRUE(client.Put(1, "one", "v", {.w = 1, .n = 1}).ok());
+    ASSERT_TRUE(client.Put(1, "three", "v", {.w = 3}).ok());
+    FiberSleep(absl::Seconds(1));
+    copies_n1 = CopiesOf(c, "one");
+    copies_n3 = CopiesOf(c, "three");
+    errors.push_back(client.Put(1, "x", "v", {.n = 4}).status().ToString());
+    errors.push_back(client.Put(1, "x", "v", {.w = 3, .n = 2}).status().ToString());
+    errors.push_back(client.Get(1, "x", 3, 2).status().ToString());
+  });
+  c.sim.RunFor(absl::Seconds(30));
+  EXPECT_EQ(copies_n1, 1);
+  EXPECT_EQ(copies_n3, 3);
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        "INVALID_ARGUMENT: n = 4 exceeds the cluster's replication factor 3",
+                        "INVALID_ARGUMENT: w must be between 1 and n = 2",
+                        "INVALID_ARGUMENT: r must be between 1 and n = 2"}));
+}
+
 TEST(CoordinatorTest, TheSiblingGuardRefusesWritesPastTheLimit) {
   SimCluster c(7, 3, [](NodeOptions& o) { o.coordinator.siblings_max = 2; });
   std::vector<std::string> results;
