@@ -7,11 +7,14 @@ namespace kv::storage::rocksdb_env {
 
 namespace {
 
+// RocksDB's ERROR lines are advisory here: it logs one for every new database ("Error when
+// reading /db dir"), and every error that matters reaches the engine as a status, which the
+// engine reports. So they are warnings; only FATAL is an error.
 LogLevel ToLogLevel(rocksdb::InfoLogLevel level) {
   switch (level) {
     case rocksdb::InfoLogLevel::WARN_LEVEL:
-      return LogLevel::kWarn;
     case rocksdb::InfoLogLevel::ERROR_LEVEL:
+      return LogLevel::kWarn;
     case rocksdb::InfoLogLevel::FATAL_LEVEL:
       return LogLevel::kError;
     default:

@@ -82,6 +82,33 @@ TEST(KvsimTest, BadInputGetsAClearErrorAndExitStatusTwo) {
   }
 }
 
+TEST(KvsimTest, ClusterRunPassesItsCheckersAndIsDeterministicAcrossProcesses) {
+  KvsimRun run = Kvsim("cluster --seed 7 --duration 15s --check-determinism");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  for (const char* line : {"no-lost-writes     PASS", "convergence        PASS",
+                           "siblings           PASS", "deletes-and-expiry PASS",
+                           "hints-drained      PASS", "determinism: OK", "fingerprint "}) {
+    EXPECT_NE(run.output.find(line), std::string::npos) << line << "\n" << run.output;
+  }
+}
+
+TEST(KvsimTest, ClusterBadInputGetsAClearErrorAndExitStatusTwo) {
+  struct Case {
+    const char* args;
+    const char* message;
+  } cases[] = {
+      {"cluster --nodes 2", "N=3 needs at least 3 nodes, got 2"},
+      {"cluster --clients 0", "clients must be 1..256"},
+      {"cluster --seed -1", "invalid seed"},
+      {"cluster --duration 1y", "invalid duration"},
+  };
+  for (const Case& c : cases) {
+    KvsimRun run = Kvsim(c.args);
+    EXPECT_EQ(run.exit_code, 2) << c.args << "\n" << run.output;
+    EXPECT_NE(run.output.find(c.message), std::string::npos) << c.args << "\n" << run.output;
+  }
+}
+
 TEST(KvsimTest, HexSeedsAreTheSameSeeds) {
   EXPECT_EQ(Kvsim("demo --seed 0x2a --duration 5s --fingerprint-only").output,
             Kvsim("demo --seed 42 --duration 5s --fingerprint-only").output);

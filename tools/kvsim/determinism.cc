@@ -6,7 +6,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "sim/trace.h"
 
 namespace kv::tools {
 namespace {
@@ -14,15 +13,15 @@ namespace {
 constexpr size_t kTraceLinesKeptMax = 20'000'000;
 
 // Runs the seed twice with trace sinks and names the first record where the runs differ.
-std::string FirstDivergence(uint64_t seed, const demo::DemoOptions& options) {
+std::string FirstDivergence(const SeedRun& run) {
   std::vector<std::string> first;
-  demo::RunDemo(seed, options, [&first](absl::string_view line) {
+  run([&first](absl::string_view line) {
     if (first.size() < kTraceLinesKeptMax) first.emplace_back(line);
   });
   size_t index = 0;
   std::string mine, theirs;
   bool found = false;
-  demo::RunDemo(seed, options, [&](absl::string_view line) {
+  run([&](absl::string_view line) {
     if (found) return;
     if (index >= first.size()) {
       found = true;
@@ -40,6 +39,8 @@ std::string FirstDivergence(uint64_t seed, const demo::DemoOptions& options) {
                          mine, theirs);
 }
 
+}  // namespace
+
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
@@ -52,33 +53,17 @@ std::string ShellQuote(const std::string& s) {
   return out + "'";
 }
 
-}  // namespace
-
-std::string DemoReproduceCommand(uint64_t seed, int nodes, const std::string& duration,
-                                 bool no_faults, const std::string& inject) {
-  std::string cmd = absl::StrCat("kvsim demo --seed ", seed, " --nodes ", nodes, " --duration ",
-                                 ShellQuote(duration));
-  if (no_faults) absl::StrAppend(&cmd, " --no-faults");
-  if (!inject.empty()) absl::StrAppend(&cmd, " --inject-nondeterminism ", ShellQuote(inject));
-  return cmd;
-}
-
-DeterminismVerdict CheckDemoDeterminism(uint64_t seed, const demo::DemoOptions& options,
-                                        uint64_t fingerprint, const std::string& self_path,
-                                        int nodes, const std::string& duration, bool no_faults,
-                                        const std::string& inject) {
-  const uint64_t again = demo::RunDemo(seed, options).fingerprint;
+DeterminismVerdict CheckDeterminism(uint64_t seed, uint64_t fingerprint, const SeedRun& run,
+                                    const std::string& child_command) {
+  const uint64_t again = run(nullptr);
   if (again != fingerprint) {
     return {false, absl::StrFormat(
                        "NONDETERMINISM: seed %d gave fingerprints %s and %s in one process; %s",
                        seed, sim::FingerprintString(fingerprint), sim::FingerprintString(again),
-                       FirstDivergence(seed, options))};
+                       FirstDivergence(run))};
   }
-  std::string command = DemoReproduceCommand(seed, nodes, duration, no_faults, inject);
-  command.replace(0, std::string("kvsim").size(), ShellQuote(self_path));
-  absl::StrAppend(&command, " --fingerprint-only");
-  FILE* child = ::popen(command.c_str(), "r");
-  if (child == nullptr) return {false, absl::StrCat("could not start '", command, "'")};
+  FILE* child = ::popen(child_command.c_str(), "r");
+  if (child == nullptr) return {false, absl::StrCat("could not start '", child_command, "'")};
   std::string output;
   char buffer[256];
   while (std::fgets(buffer, sizeof(buffer), child) != nullptr) output += buffer;

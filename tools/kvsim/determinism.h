@@ -6,9 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
-#include "workloads/demo/demo_world.h"
+#include "sim/trace.h"
 
 namespace kv::tools {
 
@@ -17,14 +18,15 @@ struct DeterminismVerdict {
   std::string message;
 };
 
-// The command line that reproduces a demo run.
-std::string DemoReproduceCommand(uint64_t seed, int nodes, const std::string& duration,
-                                 bool no_faults, const std::string& inject);
+// Runs the seed once more (with an optional trace sink) and returns the fingerprint.
+using SeedRun = std::function<uint64_t(sim::Trace::Sink sink)>;
 
-// `fingerprint` is the first run's. `self_path` is the kvsim binary to run as the child.
-DeterminismVerdict CheckDemoDeterminism(uint64_t seed, const demo::DemoOptions& options,
-                                        uint64_t fingerprint, const std::string& self_path,
-                                        int nodes, const std::string& duration, bool no_faults,
-                                        const std::string& inject);
+// `fingerprint` is the first run's. `child_command` is a shell command that runs the same seed in
+// a new process and prints only its fingerprint.
+DeterminismVerdict CheckDeterminism(uint64_t seed, uint64_t fingerprint, const SeedRun& run,
+                                    const std::string& child_command);
+
+// Quotes `s` for a POSIX shell.
+std::string ShellQuote(const std::string& s);
 
 }  // namespace kv::tools

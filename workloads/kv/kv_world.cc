@@ -149,7 +149,30 @@ const Verdict* KvWorldResult::first_failure() const {
   return nullptr;
 }
 
-KvWorldResult RunKvWorld(uint64_t seed, const KvWorldOptions& o) {
+absl::Status ValidateKvWorldOptions(const KvWorldOptions& o) {
+  auto bad = [](const std::string& m) { return absl::InvalidArgumentError(m); };
+  if (o.nodes < 1 || o.nodes > 64) return bad(absl::StrCat("nodes must be 1..64, got ", o.nodes));
+  if (o.clients < 1 || o.clients > 256) {
+    return bad(absl::StrCat("clients must be 1..256, got ", o.clients));
+  }
+  if (o.keys < 1 || o.keys > 1'000'000) return bad(absl::StrCat("keys must be 1..1000000, got ", o.keys));
+  if (o.n < 1 || o.r < 1 || o.w < 1 || o.r > o.n || o.w > o.n) {
+    return bad(absl::StrCat("need 1 <= R, W <= N; got N=", o.n, " R=", o.r, " W=", o.w));
+  }
+  if (o.n > static_cast<uint32_t>(o.nodes)) {
+    return bad(absl::StrCat("N=", o.n, " needs at least ", o.n, " nodes, got ", o.nodes));
+  }
+  if (o.partitions == 0 || (o.partitions & (o.partitions - 1)) != 0 || o.partitions > 4096) {
+    return bad(absl::StrCat("partitions must be a power of two up to 4096, got ", o.partitions));
+  }
+  if (o.duration <= absl::ZeroDuration() || o.duration > absl::Hours(24)) {
+    return bad("duration must be positive and at most 24h");
+  }
+  return absl::OkStatus();
+}
+
+KvWorldResult RunKvWorld(uint64_t seed, const KvWorldOptions& o, sim::Trace::Sink sink) {
+  KV_ASSERT(ValidateKvWorldOptions(o).ok());
   KvWorldResult result;
   result.seed = seed;
   sim::SimulatorOptions sim_options;
@@ -169,6 +192,7 @@ KvWorldResult RunKvWorld(uint64_t seed, const KvWorldOptions& o) {
         n.handoff.interval = absl::Milliseconds(500);
       },
       [](sim::ProcessOptions& p) { p.disk.sector_bytes = 512; }, sim_options);
+  if (sink) c.sim.trace().set_sink(std::move(sink));
 
   // Warm-up: the ring forms.
   c.sim.RunUntilCondition(

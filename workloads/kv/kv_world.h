@@ -54,6 +54,11 @@ struct KvWorldResult {
   const Verdict* first_failure() const;
 };
 
-KvWorldResult RunKvWorld(uint64_t seed, const KvWorldOptions& options);
+// OK, or INVALID_ARGUMENT naming the first impossible setting.
+absl::Status ValidateKvWorldOptions(const KvWorldOptions& options);
+
+// Runs the world for `seed`. `sink`, if set, receives every trace line.
+// REQUIRES: ValidateKvWorldOptions(options).ok().
+KvWorldResult RunKvWorld(uint64_t seed, const KvWorldOptions& options, sim::Trace::Sink sink = {});
 
 }  // namespace kv::workloads
