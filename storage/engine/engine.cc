@@ -633,8 +633,10 @@ absl::StatusOr<std::optional<Record>> Engine::Update(PartitionId partition, absl
 }
 
 absl::Status Engine::ScanPartition(
-    PartitionId partition, absl::FunctionRef<bool(absl::string_view key, const Record&)> fn) {
-  const std::string start = PartitionStart(partition);
+    PartitionId partition, absl::FunctionRef<bool(absl::string_view key, const Record&)> fn,
+    absl::string_view start_after) {
+  const std::string start =
+      start_after.empty() ? PartitionStart(partition) : RecordKey(partition, start_after);
   const std::string end = PartitionEnd(partition);
   rocksdb::Slice upper(end);
   rocksdb::ReadOptions read_options;
@@ -644,6 +646,7 @@ absl::Status Engine::ScanPartition(
     PartitionId p;
     absl::string_view key;
     if (!ParseRecordKey(View(it->key()), &p, &key) || p != partition) break;
+    if (!start_after.empty() && key == start_after) continue;
     absl::StatusOr<Record> record = DecodeRecord(View(it->value()));
     if (!record.ok()) {
       ++impl_->stats.corrupt_reads;

@@ -128,10 +128,12 @@ class Engine {
   absl::StatusOr<std::optional<Record>> Update(PartitionId partition, absl::string_view key,
                                                const UpdateFn& fn);
 
-  // Calls `fn` for each record of `partition`, in key order, until it returns false. A corrupt
-  // record stops the scan with DATA_LOSS naming the key.
+  // Calls `fn` for each record of `partition`, in key order (from the first key after
+  // `start_after`, if not empty), until it returns false. A corrupt record stops the scan with
+  // DATA_LOSS naming the key.
   absl::Status ScanPartition(PartitionId partition,
-                             absl::FunctionRef<bool(absl::string_view key, const Record&)> fn);
+                             absl::FunctionRef<bool(absl::string_view key, const Record&)> fn,
+                             absl::string_view start_after = "");
 
   // The hint kept for `target` for `key`, if any.
   absl::StatusOr<std::optional<Hint>> GetHint(NodeId target, PartitionId partition,
