@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "support/seeds.h"
 #include "sim/sim_process.h"
 #include "storage/rocksdb_env/deterministic_options.h"
 #include "support/status_test_util.h"
@@ -31,11 +32,6 @@ using testing::ValueRecord;
 
 constexpr int kKeys = 40;
 constexpr Duration kSyncInterval = absl::Milliseconds(50);
-
-int SeedCount(int normal) {
-  const char* env = std::getenv("KV_SEEDS");
-  return env != nullptr ? std::atoi(env) : normal;
-}
 
 // What the writer's clients saw; lives outside the simulated process.
 struct History {
@@ -217,7 +213,7 @@ TEST_P(EngineCrashTest, AcknowledgedWritesSurviveCrashesAndNothingIsSilentlyCorr
   const CrashCase c = GetParam();
   uint64_t acks = 0, failures = 0, verifications = 0, corruptions = 0, suffix_losses = 0;
   const char* only = std::getenv("KV_SEED");
-  for (int i = 0; i < (only != nullptr ? 1 : SeedCount(60)); ++i) {
+  for (int i = 0; i < (only != nullptr ? 1 : kv::testing::PropertySeeds(60, 15)); ++i) {
     const uint64_t seed = only != nullptr ? std::strtoull(only, nullptr, 0)
                                           : 5000 + static_cast<uint64_t>(i);
     History h = RunCrashSeed(seed, c);

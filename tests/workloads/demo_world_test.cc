@@ -5,15 +5,13 @@
 #include <cstdlib>
 
 #include "gtest/gtest.h"
+#include "support/seeds.h"
 #include "workloads/demo/segment_log.h"
 
 namespace kv::demo {
 namespace {
 
-int SeedCount() {
-  const char* env = std::getenv("KV_SEEDS");
-  return env != nullptr ? std::atoi(env) : 60;
-}
+int SeedCount() { return kv::testing::PropertySeeds(60, 15); }
 
 TEST(DemoWorldTest, EveryCheckerPassesOverManySeeds) {
   DemoOptions options;

@@ -8,26 +8,14 @@
 
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include "support/seeds.h"
 
 namespace kv::workloads {
 namespace {
 
-// The sanitizer build is ~8x slower; it checks memory safety on a slice of the seeds the
-// release build sweeps in full, so the whole suite stays within CI's budget.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr int kDefaultSeeds = 30;
-#else
-constexpr int kDefaultSeeds = 200;
-#endif
-
-int Seeds() {
-  const char* env = std::getenv("KV_SEEDS");
-  return env != nullptr ? std::atoi(env) : kDefaultSeeds;
-}
-
-void RunSeeds(const KvWorldOptions& options, uint64_t first_seed, const char* test_name) {
+void RunSeeds(const Scenario& options, uint64_t first_seed, const char* test_name) {
   const char* only = std::getenv("KV_SEED");
-  const int count = only != nullptr ? 1 : Seeds();
+  const int count = only != nullptr ? 1 : kv::testing::PropertySeeds(200, 6);
   Duration slowest_convergence = absl::ZeroDuration();
   uint64_t puts = 0, failed_puts = 0, repairs = 0, hints = 0;
   for (int i = 0; i < count; ++i) {
@@ -56,7 +44,7 @@ void RunSeeds(const KvWorldOptions& options, uint64_t first_seed, const char* te
   }
   // The properties must have been exercised, not vacuously true.
   EXPECT_GT(puts, static_cast<uint64_t>(count) * 20);
-  if (options.faults && count >= 20) {
+  if (options.nemesis.enabled && count >= 20) {
     EXPECT_GT(failed_puts, 0u);
     EXPECT_GT(repairs, 0u);
   }
@@ -67,21 +55,22 @@ void RunSeeds(const KvWorldOptions& options, uint64_t first_seed, const char* te
               absl::FormatDuration(slowest_convergence).c_str());
 }
 
-TEST(KvWorldTest, SloppyQuorumUnderFaults) { RunSeeds(KvWorldOptions{}, 10'000, "SloppyQuorumUnderFaults"); }
+TEST(KvWorldTest, SloppyQuorumUnderFaults) {
+  // With a join at 30 % and a leave at 50 % of the run, under load.
+  RunSeeds(BuiltinScenario(5, 3, absl::Seconds(20), /*strict=*/false, /*faults=*/true), 10'000,
+           "SloppyQuorumUnderFaults");
+}
 
 TEST(KvWorldTest, StrictQuorumUnderFaults) {
-  KvWorldOptions o;
-  o.sloppy = false;
   // Quorums intersect only within one membership: while a joining node's transfer runs, a read
   // quorum may include it before it has the data (as in Dynamo and Riak). Read-your-writes is
   // therefore checked with a stable membership; the sloppy run covers joins and leaves.
-  o.membership_changes = false;
-  RunSeeds(o, 20'000, "StrictQuorumUnderFaults");
+  RunSeeds(BuiltinScenario(5, 3, absl::Seconds(20), /*strict=*/true, /*faults=*/true), 20'000,
+           "StrictQuorumUnderFaults");
 }
 
 TEST(KvWorldTest, SameSeedSameRun) {
-  KvWorldOptions o;
-  o.duration = absl::Seconds(10);
+  Scenario o = BuiltinScenario(5, 3, absl::Seconds(10), false, true);
   const KvWorldResult a = RunKvWorld(5, o);
   EXPECT_EQ(a.fingerprint, RunKvWorld(5, o).fingerprint);
   EXPECT_NE(a.fingerprint, RunKvWorld(6, o).fingerprint);

@@ -10,20 +10,18 @@ namespace kv::tools {
 
 using workloads::KvOp;
 
-std::string FormatClusterReport(const workloads::KvWorldOptions& o,
+std::string FormatClusterReport(const workloads::Scenario& s,
                                 const workloads::KvWorldResult& r, double wall_seconds) {
   struct Kind {
     uint64_t ok = 0, failed = 0, timed_out = 0;
     LatencyHistogram latency;
   };
   Kind kinds[3];
-  size_t most_siblings = 0;
   for (const KvOp& op : r.history.ops) {
     Kind& k = kinds[static_cast<int>(op.type)];
     if (op.ok()) {
       ++k.ok;
       k.latency.Add(op.completed - op.invoked);
-      most_siblings = std::max(most_siblings, op.values_read.size());
     } else if (op.code == absl::StatusCode::kDeadlineExceeded) {
       ++k.timed_out;
     } else {
@@ -31,11 +29,18 @@ std::string FormatClusterReport(const workloads::KvWorldOptions& o,
     }
   }
   std::string out;
+  const workloads::ClusterSpec& c = s.cluster;
+  const workloads::WorkloadSpec& w = s.workload;
   absl::StrAppendFormat(&out,
-                        "kvsim cluster: seed=%d nodes=%d clients=%d N/R/W=%d/%d/%d %s quorum "
-                        "duration=%s faults=%s\n",
-                        r.seed, o.nodes, o.clients, o.n, o.r, o.w, o.sloppy ? "sloppy" : "strict",
-                        absl::FormatDuration(o.duration), o.faults ? "on" : "off");
+                        "scenario %s: seed=%d nodes=%d clients=%d (%s loop, %.0f ops/s each) "
+                        "N/R/W=%d/%d/%d %s quorum %s duration=%s nemesis=%s script=%d events\n",
+                        s.name, r.seed, c.nodes, w.clients,
+                        w.loop == workloads::Loop::kOpen ? "open" : "closed", w.rate, c.n, c.r,
+                        c.w, c.sloppy ? "sloppy" : "strict",
+                        c.resolution == workloads::Resolution::kLastWriterWins ? "LWW" : "DVV",
+                        absl::FormatDuration(w.duration), s.nemesis.enabled ? "on" : "off",
+                        s.script.size());
+  if (!s.description.empty()) absl::StrAppend(&out, "  ", s.description, "\n");
   absl::StrAppend(&out, "\noperations (latency in simulated time)\n");
   const char* names[3] = {"put", "delete", "get"};
   for (int i = 0; i < 3; ++i) {
@@ -43,7 +48,8 @@ std::string FormatClusterReport(const workloads::KvWorldOptions& o,
                           kinds[i].ok, kinds[i].failed, kinds[i].timed_out,
                           kinds[i].latency.Summary());
   }
-  absl::StrAppendFormat(&out, "  most siblings returned by a read: %d\n", most_siblings);
+  absl::StrAppendFormat(&out, "  keys written: %d; reads returning siblings: %d (most: %d)\n",
+                        r.keys_written, r.reads_with_siblings, r.most_siblings);
   absl::StrAppend(&out, "\nfaults injected\n  ");
   std::vector<std::string> faults;
   for (const auto& [kind, n] : r.faults) faults.push_back(absl::StrCat(kind, "=", n));
@@ -54,15 +60,20 @@ std::string FormatClusterReport(const workloads::KvWorldOptions& o,
                         r.network.sent, r.network.delivered, r.network.dropped_loss,
                         r.network.dropped_partition, r.network.dropped_dead, r.network.duplicated);
   absl::StrAppend(&out, "\nrepairs\n");
+  absl::StrAppendFormat(&out, "  hinted writes=%d hints delivered=%d expired=%d\n", r.hinted_writes,
+                        r.hints_delivered, r.hints_expired);
   absl::StrAppendFormat(&out,
-                        "  hints delivered=%d read repairs=%d keys repaired by anti-entropy=%d; "
-                        "converged %s after healing\n",
-                        r.hints_delivered, r.read_repairs, r.keys_repaired_by_aae,
+                        "  read repairs=%d anti-entropy exchanges=%d keys repaired by "
+                        "anti-entropy=%d\n",
+                        r.read_repairs, r.aae_exchanges, r.keys_repaired_by_aae);
+  absl::StrAppendFormat(&out, "  %s %s after healing\n",
+                        r.converged ? "converged" : "did NOT converge",
                         absl::FormatDuration(r.convergence_time));
   absl::StrAppend(&out, "\ncheckers\n");
   for (const workloads::Verdict& v : r.verdicts) {
-    absl::StrAppendFormat(&out, "  %-18s %s  %s\n", v.checker, v.passed ? "PASS" : "FAIL",
-                          v.detail);
+    const char* verdict = v.passed ? (v.expected_violation ? "PASS (a violation was expected)" : "PASS")
+                                   : (v.expected_violation ? "FAIL (expected)" : "FAIL");
+    absl::StrAppendFormat(&out, "  %-18s %s  %s\n", v.checker, verdict, v.detail);
   }
   const double simulated = absl::ToDoubleSeconds(r.simulated);
   absl::StrAppend(&out, "\nrun\n");

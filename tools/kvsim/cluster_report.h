@@ -9,7 +9,7 @@
 
 namespace kv::tools {
 
-std::string FormatClusterReport(const workloads::KvWorldOptions& options,
+std::string FormatClusterReport(const workloads::Scenario& scenario,
                                 const workloads::KvWorldResult& result, double wall_seconds);
 
 }  // namespace kv::tools

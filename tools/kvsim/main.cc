@@ -1,5 +1,7 @@
 // kvsim: the simulator's command-line front end.
 //
+//   kvsim run SCENARIO.toml [--seed S] [--trace-file F] [--check-determinism] [--fingerprint-only]
+//       one seed of a scenario file (workloads/scenarios/), with its report
 //   kvsim cluster [--seed S] [--nodes N] [--clients C] [--duration D] [--strict] [--no-faults]
 //                 [--trace-file F] [--check-determinism]
 //       a simulated Dynamo cluster under faults, judged by the checkers
@@ -16,6 +18,8 @@
 #include <random>
 #include <string>
 
+#include <unistd.h>
+
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "tools/kvsim/args.h"
@@ -24,6 +28,7 @@
 #include "tools/kvsim/report.h"
 #include "workloads/demo/demo_world.h"
 #include "workloads/kv/kv_world.h"
+#include "tools/kvsim/scenario_file.h"
 
 namespace kv::tools {
 namespace {
@@ -165,34 +170,89 @@ int RunDemoCommand(const CommonFlags& common, const DemoFlags& flags, const std:
   return RunWorld(common, *seed, world, self);
 }
 
+// A progress line on a terminal (stderr), erased when the run ends.
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) == 1) {}
+  ~Progress() {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+  }
+  std::function<void(Duration, Duration)> hook() {
+    if (!enabled_) return nullptr;
+    return [this](Duration done, Duration workload) {
+      shown_ = true;
+      if (done <= workload) {
+        std::fprintf(stderr, "\r\033[K  simulated %s of %s (%.0f%%)",
+                     absl::FormatDuration(absl::Trunc(done, absl::Seconds(1))).c_str(),
+                     absl::FormatDuration(workload).c_str(), 100 * absl::FDivDuration(done, workload));
+      } else {
+        std::fprintf(stderr, "\r\033[K  quiescing: %s after the workload",
+                     absl::FormatDuration(absl::Trunc(done - workload, absl::Seconds(1))).c_str());
+      }
+      std::fflush(stderr);
+    };
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+};
+
+// One seed of a key-value scenario, as a World. `reproduce` is the command line that runs it.
+World ScenarioWorld(const workloads::Scenario& scenario, uint64_t seed, bool progress,
+                    std::string reproduce) {
+  World world;
+  world.validate = [&scenario] { return workloads::ValidateScenario(scenario); };
+  world.run = [&scenario, seed, progress](sim::Trace::Sink sink, std::string* report, bool* passed,
+                                          double) {
+    const auto start = std::chrono::steady_clock::now();
+    Progress line(progress);
+    workloads::RunHooks hooks;
+    hooks.sink = std::move(sink);
+    hooks.progress = line.hook();
+    const workloads::KvWorldResult r = workloads::RunKvWorld(seed, scenario, std::move(hooks));
+    *report = FormatClusterReport(scenario, r, SecondsSince(start));
+    *passed = r.passed();
+    return r.fingerprint;
+  };
+  world.reproduce = std::move(reproduce);
+  return world;
+}
+
 int RunClusterCommand(const CommonFlags& common, const ClusterFlags& flags,
                       const std::string& self) {
   absl::StatusOr<uint64_t> seed = common.seed.empty() ? RandomSeed() : ParseSeed(common.seed);
   if (!seed.ok()) return Usage(std::string(seed.status().message()));
   absl::StatusOr<absl::Duration> duration = ParsePositiveDuration(common.duration);
   if (!duration.ok()) return Usage(std::string(duration.status().message()));
-  workloads::KvWorldOptions options;
-  options.nodes = flags.nodes;
-  options.clients = flags.clients;
-  options.duration = *duration;
-  options.faults = !common.no_faults;
-  options.sloppy = !flags.strict;
-  options.membership_changes = !flags.strict && options.faults;
-  World world;
-  world.validate = [&] { return workloads::ValidateKvWorldOptions(options); };
-  world.run = [&](sim::Trace::Sink sink, std::string* report, bool* passed, double) {
-    const auto start = std::chrono::steady_clock::now();
-    const workloads::KvWorldResult r = workloads::RunKvWorld(*seed, options, std::move(sink));
-    *report = FormatClusterReport(options, r, SecondsSince(start));
-    *passed = r.passed();
-    return r.fingerprint;
-  };
-  world.reproduce = absl::StrCat("cluster --seed ", *seed, " --nodes ", flags.nodes,
-                                 " --clients ", flags.clients, " --duration ",
-                                 ShellQuote(common.duration));
-  if (flags.strict) absl::StrAppend(&world.reproduce, " --strict");
-  if (common.no_faults) absl::StrAppend(&world.reproduce, " --no-faults");
-  return RunWorld(common, *seed, world, self);
+  const workloads::Scenario scenario = workloads::BuiltinScenario(
+      flags.nodes, flags.clients, *duration, flags.strict, !common.no_faults);
+  std::string reproduce = absl::StrCat("cluster --seed ", *seed, " --nodes ", flags.nodes,
+                                       " --clients ", flags.clients, " --duration ",
+                                       ShellQuote(common.duration));
+  if (flags.strict) absl::StrAppend(&reproduce, " --strict");
+  if (common.no_faults) absl::StrAppend(&reproduce, " --no-faults");
+  return RunWorld(common, *seed,
+                  ScenarioWorld(scenario, *seed, !common.fingerprint_only, std::move(reproduce)),
+                  self);
+}
+
+int RunScenarioCommand(const CommonFlags& common, const std::string& path,
+                       const std::string& self) {
+  absl::StatusOr<uint64_t> seed = common.seed.empty() ? RandomSeed() : ParseSeed(common.seed);
+  if (!seed.ok()) return Usage(std::string(seed.status().message()));
+  absl::StatusOr<workloads::Scenario> scenario = LoadScenarioFile(path);
+  if (!scenario.ok()) return Usage(std::string(scenario.status().message()));
+  if (common.no_faults) {
+    scenario->nemesis.enabled = false;
+    scenario->script.clear();
+    scenario->buggify = false;
+  }
+  std::string reproduce = absl::StrCat("run ", ShellQuote(path), " --seed ", *seed);
+  if (common.no_faults) absl::StrAppend(&reproduce, " --no-faults");
+  return RunWorld(common, *seed,
+                  ScenarioWorld(*scenario, *seed, !common.fingerprint_only, std::move(reproduce)),
+                  self);
 }
 
 }  // namespace
@@ -201,11 +261,19 @@ int RunClusterCommand(const CommonFlags& common, const ClusterFlags& flags,
 int main(int argc, char** argv) {
   CLI::App app{"kvsim: deterministic simulation of a Dynamo-style key-value store"};
   app.require_subcommand(1);
-  kv::tools::CommonFlags cluster_common, demo_common;
+  kv::tools::CommonFlags cluster_common, demo_common, run_common;
+  std::string scenario_path;
   kv::tools::ClusterFlags cluster;
   kv::tools::DemoFlags demo;
   demo_common.duration = "60s";
   cluster_common.duration = "30s";
+
+  CLI::App* run_cmd =
+      app.add_subcommand("run", "Run one seed of a scenario file and report (exit 0: every checker passed)");
+  run_cmd->add_option("scenario", scenario_path, "scenario file (TOML), e.g. workloads/scenarios/happy-path.toml")
+      ->required();
+  kv::tools::AddCommonFlags(run_cmd, &run_common);
+  run_cmd->remove_option(run_cmd->get_option("--duration"));
 
   CLI::App* cluster_cmd = app.add_subcommand(
       "cluster", "Run a simulated Dynamo cluster under faults and judge it with the checkers");
@@ -223,8 +291,9 @@ int main(int argc, char** argv) {
                        "plant a determinism bug (hash-order | wall-clock), to test the checks");
 
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "demo" &&
-      std::string(argv[1]) != "cluster") {
-    std::fprintf(stderr, "kvsim: unknown command '%s'; commands: cluster, demo (see kvsim --help)\n",
+      std::string(argv[1]) != "cluster" && std::string(argv[1]) != "run") {
+    std::fprintf(stderr,
+                 "kvsim: unknown command '%s'; commands: run, cluster, demo (see kvsim --help)\n",
                  argv[1]);
     return kv::tools::kExitUsage;
   }
@@ -236,6 +305,7 @@ int main(int argc, char** argv) {
   std::error_code error;
   const std::string self = std::filesystem::read_symlink("/proc/self/exe", error).string();
   const std::string self_path = error ? std::string(argv[0]) : self;
+  if (*run_cmd) return kv::tools::RunScenarioCommand(run_common, scenario_path, self_path);
   if (*cluster_cmd) return kv::tools::RunClusterCommand(cluster_common, cluster, self_path);
   return kv::tools::RunDemoCommand(demo_common, demo, self_path);
 }

@@ -15,6 +15,9 @@ struct Verdict {
   std::string checker;
   bool passed = true;
   std::string detail;  // the first violation (and how many), or what was checked
+  // The scenario exists to show this checker failing (LWW's lost writes, say): reported, but it
+  // does not decide the run.
+  bool expected_violation = false;
 };
 
 struct CheckInput {

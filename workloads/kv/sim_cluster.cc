@@ -1,6 +1,7 @@
 #include "workloads/kv/sim_cluster.h"
 
 #include "absl/strings/str_cat.h"
+#include "net/assert.h"
 #include "sim/sim_process.h"
 #include "storage/rocksdb_env/deterministic_options.h"
 
@@ -18,11 +19,11 @@ SimCluster::SimCluster(uint64_t seed, int nodes, std::function<void(node::NodeOp
   for (int i = 0; i < nodes; ++i) AddNode();
 }
 
-sim::ProcessOptions SimCluster::NodeProcessOptions() {
+sim::ProcessOptions SimCluster::NodeProcessOptions(NodeId id) {
   sim::ProcessOptions p;
   p.name = absl::StrCat("n", node_count + 1);
   p.hash_disk_bytes = storage::rocksdb_env::HashRocksDbFileBytes;
-  p.boot = [tweak = tweak_](Runtime& rt, storage::FileSystem& fs) -> std::unique_ptr<sim::ProcessApp> {
+  p.boot = [tweak = tweak_, per_node = per_node, id](Runtime& rt, storage::FileSystem& fs) -> std::unique_ptr<sim::ProcessApp> {
     auto app = std::make_unique<NodeApp>();
     app->env = storage::rocksdb_env::NewSeamEnv(rt, fs);
     node::NodeOptions options;
@@ -30,6 +31,10 @@ sim::ProcessOptions SimCluster::NodeProcessOptions() {
     options.membership.partitions = 64;
     options.engine.seam_env = app->env.get();
     if (tweak) tweak(options);
+    if (per_node) {
+      sim::ProcessOptions ignored;
+      per_node(id, options, ignored);
+    }
     app->node = std::make_unique<node::Node>(rt, options);
     NodeApp* raw = app.get();
     // A node whose start fails (its storage refuses to open, say) serves nothing.
@@ -37,11 +42,17 @@ sim::ProcessOptions SimCluster::NodeProcessOptions() {
     return app;
   };
   if (process_) process_(p);
+  if (per_node) {
+    node::NodeOptions ignored;  // the node's options are tuned at boot, above
+    per_node(id, ignored, p);
+  }
   return p;
 }
 
 NodeId SimCluster::AddNode() {
-  const NodeId id = sim.AddProcess(NodeProcessOptions());
+  const NodeId expected = static_cast<NodeId>(sim.process_ids().size() + 1);
+  const NodeId id = sim.AddProcess(NodeProcessOptions(expected));
+  KV_ASSERT(id == expected);
   ++node_count;
   node_ids.push_back(id);
   sim.Start(id);

@@ -32,7 +32,8 @@ struct ClientApp final : sim::ProcessApp {
 class SimCluster {
  public:
   // Nodes 1..nodes, all seeded with node 1 (64 partitions); `tweak` adjusts each node's options
-  // and `process` each process's (disk, clock).
+  // and `process` each process's (disk, clock). To tune nodes one by one, construct with 0 nodes,
+  // set `per_node`, then AddNode().
   SimCluster(uint64_t seed, int nodes, std::function<void(node::NodeOptions&)> tweak = nullptr,
              std::function<void(sim::ProcessOptions&)> process = nullptr,
              sim::SimulatorOptions sim_options = {});
@@ -50,11 +51,14 @@ class SimCluster {
   bool serving(NodeId id);
 
   sim::Simulator sim;
+  // Called after `tweak` and `process` for each node added, with its process id (once for its
+  // process options, and at each boot for its node options).
+  std::function<void(NodeId, node::NodeOptions&, sim::ProcessOptions&)> per_node;
   int node_count = 0;
   std::vector<NodeId> node_ids;  // in order of addition (1..n for the initial nodes)
 
  private:
-  sim::ProcessOptions NodeProcessOptions();
+  sim::ProcessOptions NodeProcessOptions(NodeId id);
   std::function<void(node::NodeOptions&)> tweak_;
   std::function<void(sim::ProcessOptions&)> process_;
 };

@@ -1,0 +1,179 @@
+#include "workloads/kv/client_workload.h"
+
+#include "absl/container/btree_map.h"
+#include "absl/strings/str_cat.h"
+
+namespace kv::workloads {
+namespace {
+
+enum class OpKind { kRead, kUpdate, kInsert, kReadModifyWrite, kRemove };
+
+OpKind PickKind(Random& random, const OperationMix& m) {
+  const double total = m.read + m.update + m.insert + m.read_modify_write + m.remove;
+  double x = random.NextDouble() * total;
+  if ((x -= m.read) < 0) return OpKind::kRead;
+  if ((x -= m.update) < 0) return OpKind::kUpdate;
+  if ((x -= m.insert) < 0) return OpKind::kInsert;
+  if ((x -= m.read_modify_write) < 0) return OpKind::kReadModifyWrite;
+  return m.remove > 0 ? OpKind::kRemove : OpKind::kRead;
+}
+
+class Client {
+ public:
+  Client(Runtime& rt, node::KvClient& client, uint32_t index, SharedWorkload& shared)
+      : rt_(rt), client_(client), index_(index), shared_(shared), w_(shared.scenario.workload) {}
+
+  void Run() {
+    const Duration interval = absl::Seconds(1) / w_.rate;
+    while (!shared_.stop) {
+      FiberSleep(rt_.random().Exponential(interval));
+      if (shared_.stop) break;
+      if (w_.loop == Loop::kOpen) {
+        ++in_flight_;
+        rt_.Spawn("op", [this] {
+          OneOperation();
+          --in_flight_;
+        });
+      } else {
+        OneOperation();
+      }
+    }
+    // Open loop: the operations still running use this client.
+    while (in_flight_ > 0) FiberSleep(absl::Milliseconds(10));
+  }
+
+ private:
+  uint32_t PickCoordinator() {
+    const std::vector<NodeId>& nodes = *shared_.coordinators;
+    return nodes[rt_.random().Uniform(nodes.size())];
+  }
+
+  void OneOperation() {
+    const OpKind kind = PickKind(rt_.random(), w_.mix);
+    switch (kind) {
+      case OpKind::kRead:
+        (void)Get(KeyName(shared_.keys.Next(rt_.random())));
+        return;
+      case OpKind::kUpdate: {
+        const std::string key = KeyName(shared_.keys.Next(rt_.random()));
+        const bool blind = !w_.use_contexts || rt_.random().Bernoulli(w_.blind_share);
+        Put(key, blind ? "" : session_[key], /*tombstone=*/false);
+        return;
+      }
+      case OpKind::kInsert:
+        Put(KeyName(shared_.keys.Insert()), "", /*tombstone=*/false);
+        return;
+      case OpKind::kReadModifyWrite: {
+        const std::string key = KeyName(shared_.keys.Next(rt_.random()));
+        absl::StatusOr<std::string> context = Get(key);
+        if (context.ok()) Put(key, w_.use_contexts ? *context : "", /*tombstone=*/false);
+        return;
+      }
+      case OpKind::kRemove: {
+        const std::string key = KeyName(shared_.keys.Next(rt_.random()));
+        const std::string& context = session_[key];
+        if (w_.use_contexts && context.empty()) {
+          (void)Get(key);  // nothing seen to delete yet
+        } else {
+          Put(key, w_.use_contexts ? context : "", /*tombstone=*/true);
+        }
+        return;
+      }
+    }
+  }
+
+  // Starts an operation's history record; returns its index (records may move as the history
+  // grows, so callers index again after any suspension).
+  size_t Begin(KvOp op) {
+    op.client = index_;
+    op.coordinator = PickCoordinator();
+    op.invoked = rt_.Now();
+    KvHistory& h = *shared_.history;
+    h.ops.push_back(std::move(op));
+    const size_t i = h.ops.size() - 1;
+    if (h.ops[i].type == KvOp::Type::kPut) h.writer_of[h.ops[i].value] = i;
+    return i;
+  }
+
+  // Returns the read's context.
+  absl::StatusOr<std::string> Get(const std::string& key) {
+    KvOp op;
+    op.type = KvOp::Type::kGet;
+    op.key = key;
+    const size_t i = Begin(std::move(op));
+    absl::StatusOr<node::ClientGetReply> reply =
+        client_.Get(shared_.history->ops[i].coordinator, key);
+    KvOp& done = shared_.history->ops[i];
+    done.completed = rt_.Now();
+    done.code = reply.status().code();
+    if (!reply.ok()) return reply.status();
+    for (const node::ClientValue& v : reply->values()) {
+      done.values_read.emplace_back(ValueId(v.value()));
+      done.dots_read.push_back({v.dot_node(), v.dot_counter()});
+      done.expiries_read.push_back(v.expiry_micros());
+    }
+    session_[key] = reply->context();
+    return reply->context();
+  }
+
+  void Put(const std::string& key, const std::string& context, bool tombstone) {
+    KvOp op;
+    op.type = tombstone ? KvOp::Type::kDelete : KvOp::Type::kPut;
+    op.key = key;
+    op.context_used = context;
+    std::string stored;
+    if (!tombstone) {
+      op.value = absl::StrCat("c", index_, "-", ++writes_);
+      const uint64_t size = w_.value_bytes_min +
+                            rt_.random().Uniform(w_.value_bytes_max - w_.value_bytes_min + 1);
+      stored = op.value;
+      if (size > stored.size() + 1) stored += "." + std::string(size - stored.size() - 1, 'x');
+      if (rt_.random().Bernoulli(w_.ttl_share)) {
+        op.ttl_micros = absl::ToInt64Microseconds(rt_.random().UniformDuration(w_.ttl_min, w_.ttl_max));
+      }
+    }
+    node::PutOptions put;
+    put.context = context;
+    put.ttl = absl::Microseconds(op.ttl_micros);
+    put.tombstone = tombstone;
+    const size_t i = Begin(std::move(op));
+    absl::StatusOr<node::ClientPutReply> reply =
+        client_.Put(shared_.history->ops[i].coordinator, key, stored, put);
+    KvOp& done = shared_.history->ops[i];
+    done.completed = rt_.Now();
+    done.code = reply.status().code();
+    if (reply.ok()) {
+      done.dot = {reply->dot_node(), reply->dot_counter()};
+      done.expiry_micros = reply->expiry_micros();
+      session_[key] = reply->context();
+    }
+  }
+
+  Runtime& rt_;
+  node::KvClient& client_;
+  uint32_t index_;
+  SharedWorkload& shared_;
+  const WorkloadSpec& w_;
+  absl::btree_map<std::string, std::string> session_;
+  uint64_t writes_ = 0;
+  uint64_t in_flight_ = 0;
+};
+
+}  // namespace
+
+SharedWorkload::SharedWorkload(const Scenario& s, KvHistory* h, const std::vector<NodeId>* nodes)
+    : scenario(s),
+      history(h),
+      coordinators(nodes),
+      keys(s.workload.distribution, static_cast<uint64_t>(s.workload.keys), s.workload.zipf_theta) {}
+
+absl::string_view ValueId(absl::string_view stored) {
+  return stored.substr(0, stored.find('.'));
+}
+
+void RunClient(Runtime& rt, node::KvClient& client, uint32_t index, SharedWorkload& shared) {
+  Client c(rt, client, index, shared);
+  c.Run();
+}
+
+}  // namespace kv::workloads
