@@ -348,7 +348,9 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
   }
   Record merged = storage::EmptyRecord();
   for (size_t i = 0; i < state->records.size(); ++i) {
-    if (state->records[i].has_value()) merged = storage::Merge(merged, *state->records[i]);
+    if (state->records[i].has_value()) {
+      merged = storage::Merge(merged, *state->records[i], store_.resolution());
+    }
   }
   ClientGetReply out;
   for (const storage::Sibling* s : storage::LiveValues(merged, absl::ToUnixMicros(rt_.WallNow()))) {
@@ -374,7 +376,7 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
       }
       Record all = storage::EmptyRecord();
       for (const auto& rec : state->records) {
-        if (rec.has_value()) all = storage::Merge(all, *rec);
+        if (rec.has_value()) all = storage::Merge(all, *rec, store_.resolution());
       }
       const uint64_t digest = storage::RecordDigest(all);
       const std::string encoded = storage::EncodeRecord(all);

@@ -10,7 +10,9 @@
 //
 // Get: asks the replicas, answers once R replied with the merge of their records (live siblings
 // and the causal context); then, in the background, waits for the rest and writes the merged
-// record back to every replica whose copy differed (read repair).
+// record back to every replica whose copy differed (read repair). Records are merged under the
+// store's resolution (ReplicaStore::resolution): under last-writer-wins a read returns at most one
+// value.
 //
 // N, R, W come from the options and may be changed per request: N lowered (the first n of the
 // preference list), R and W anywhere in 1..n.

@@ -15,6 +15,7 @@
 #include "node/rpc.h"
 #include "node/transfer.h"
 #include "storage/engine/engine.h"
+#include "storage/record/resolution.h"
 
 namespace kv::node {
 
@@ -26,6 +27,10 @@ struct NodeOptions {
   HandoffOptions handoff;
   AntiEntropyOptions anti_entropy;
   TransferOptions transfer;
+  // How concurrent writes to a key are resolved (storage/record/resolution.h): kept as siblings
+  // (dotted version vectors, the default) or last-writer-wins by timestamp, which silently loses
+  // all but one of them. A cluster-wide setting: every node must use the same.
+  storage::Resolution resolution = storage::Resolution::kDottedVersionVectors;
 };
 
 class Node {

@@ -13,13 +13,20 @@ uint64_t ActorId(NodeId node, uint64_t generation) {
   return static_cast<uint64_t>(node) << 32 | generation;
 }
 
-ReplicaStore::ReplicaStore(Runtime& rt, storage::Engine& engine, uint64_t actor)
-    : rt_(rt), engine_(engine), actor_(actor) {}
+ReplicaStore::ReplicaStore(Runtime& rt, storage::Engine& engine, uint64_t actor,
+                           storage::Resolution resolution)
+    : rt_(rt), engine_(engine), actor_(actor), resolution_(resolution) {
+  KV_ASSERT(resolution == storage::Resolution::kDottedVersionVectors ||
+            resolution == storage::Resolution::kLastWriterWins);
+}
 
 absl::Status ReplicaStore::Merge(PartitionId p, absl::string_view key, const Record& record,
                                  NodeId hint_for) {
-  auto merge = [&record](const std::optional<Record>& current) -> absl::StatusOr<std::optional<Record>> {
-    return std::optional<Record>(current.has_value() ? storage::Merge(*current, record) : record);
+  // Merging into the empty record puts even the first copy in the resolution's shape.
+  auto merge = [this, &record](const std::optional<Record>& current)
+      -> absl::StatusOr<std::optional<Record>> {
+    return std::optional<Record>(
+        storage::Merge(current.value_or(storage::EmptyRecord()), record, resolution_));
   };
   if (hint_for != kNoNode) {
     return engine_.UpdateHint(hint_for, p, key, absl::ToUnixMicros(rt_.WallNow()), merge);
@@ -34,7 +41,7 @@ absl::StatusOr<std::optional<Record>> ReplicaStore::Read(PartitionId p, absl::st
   ASSIGN_OR_RETURN(std::optional<storage::Hint> hint, engine_.GetHint(hint_for, p, key));
   if (!hint.has_value()) return local;
   if (!local.has_value()) return hint->record;
-  return storage::Merge(*local, hint->record);
+  return storage::Merge(*local, hint->record, resolution_);
 }
 
 absl::StatusOr<Record> ReplicaStore::CoordinateWrite(PartitionId p, absl::string_view key,
@@ -45,7 +52,7 @@ absl::StatusOr<Record> ReplicaStore::CoordinateWrite(PartitionId p, absl::string
   absl::StatusOr<std::optional<Record>> stored = engine_.Update(
       p, key, [&](const std::optional<Record>& current) -> absl::StatusOr<std::optional<Record>> {
         Record next = storage::Update(current.value_or(storage::EmptyRecord()), context, actor_,
-                                      std::move(write), now, counter);
+                                      std::move(write), now, counter, resolution_);
         if (storage::SiblingCount(next) > siblings_max) {
           return absl::FailedPreconditionError(absl::StrCat(
               "key '", key, "' would have ", storage::SiblingCount(next),

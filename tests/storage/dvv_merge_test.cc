@@ -22,11 +22,7 @@ constexpr uint64_t kSeeds = 3000;
 // Records of the same key as they occur (one content per dot), and records where a dot was reissued
 // with other content (to prove Merge stays a join even then).
 const RandomRecordOptions kRealistic;
-const RandomRecordOptions kConflicting = [] {
-  RandomRecordOptions o;
-  o.conflicting_content_probability = 0.3;
-  return o;
-}();
+const RandomRecordOptions kConflicting = testing::ReissuedDotOptions();
 
 class DvvMergeAlgebraTest : public ::testing::TestWithParam<RandomRecordOptions> {};
 

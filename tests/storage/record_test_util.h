@@ -46,6 +46,14 @@ struct RandomRecordOptions {
   double conflicting_content_probability = 0.0;
 };
 
+// Options for records in which a dot was reissued with other content, to prove a merge stays a join
+// even then.
+inline RandomRecordOptions ReissuedDotOptions() {
+  RandomRecordOptions o;
+  o.conflicting_content_probability = 0.3;
+  return o;
+}
+
 inline void PrintTo(const RandomRecordOptions& o, std::ostream* os) {
   *os << "{nodes=" << o.nodes << " counter_max=" << o.counter_max
       << " conflicting_content_probability=" << o.conflicting_content_probability << "}";
