@@ -1,5 +1,7 @@
 #include "node/anti_entropy.h"
 
+#include "net/fault_points.h"
+
 #include <algorithm>
 
 #include "absl/container/btree_set.h"
@@ -220,6 +222,7 @@ absl::Status AntiEntropy::RepairKey(PartitionId p, const std::string& key, NodeI
                         .status());
     changed = true;
   }
+  KV_SOMETIMES(rt_, changed);  // anti-entropy repaired a key
   if (changed) ++stats_.keys_repaired;
   return absl::OkStatus();
 }

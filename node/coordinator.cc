@@ -15,6 +15,19 @@ using storage::Record;
 
 namespace {
 
+// The values a client sees: the record's live siblings at `wall_micros`.
+void AddLiveValues(const Record& record, int64_t wall_micros,
+                   google::protobuf::RepeatedPtrField<ClientValue>* values) {
+  for (const storage::Sibling* s : storage::LiveValues(record, wall_micros)) {
+    ClientValue* v = values->Add();
+    v->set_value(s->value());
+    v->set_wall_micros(s->wall_micros());
+    v->set_expiry_micros(s->expiry_micros());
+    v->set_dot_node(s->dot_node());
+    v->set_dot_counter(s->dot_counter());
+  }
+}
+
 constexpr const char* kPut = "kv.put";
 constexpr const char* kGet = "kv.get";
 constexpr const char* kReplicaWrite = "kv.replica_write";
@@ -254,6 +267,7 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
   }
   ClientPutReply out;
   out.set_context(storage::ReadContext(record).Encode());
+  AddLiveValues(record, absl::ToUnixMicros(rt_.WallNow()), out.mutable_values());
   out.set_acks(acks);
   out.set_dot_node(store_.actor());
   out.set_dot_counter(storage::Context::FromProto(record.context()).counter(store_.actor()));
@@ -353,14 +367,7 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
     }
   }
   ClientGetReply out;
-  for (const storage::Sibling* s : storage::LiveValues(merged, absl::ToUnixMicros(rt_.WallNow()))) {
-    ClientValue* v = out.add_values();
-    v->set_value(s->value());
-    v->set_wall_micros(s->wall_micros());
-    v->set_expiry_micros(s->expiry_micros());
-    v->set_dot_node(s->dot_node());
-    v->set_dot_counter(s->dot_counter());
-  }
+  AddLiveValues(merged, absl::ToUnixMicros(rt_.WallNow()), out.mutable_values());
   out.set_context(storage::ReadContext(merged).Encode());
   out.set_replies(replies_ok);
 

@@ -1,5 +1,7 @@
 #include "node/hinted_handoff.h"
 
+#include "net/fault_points.h"
+
 #include "node/kv.pb.h"
 #include "storage/record/record_codec.h"
 #include "storage/record/record_digest.h"
@@ -26,12 +28,15 @@ void HintedHandoff::DeliverOnce() {
   const int64_t oldest_kept = absl::ToUnixMicros(rt_.WallNow() - options_.window);
   for (const auto& [target, count] : *counts) {
     if (!membership_.IsAlive(target)) continue;
-    absl::StatusOr<std::vector<storage::Hint>> hints = engine_.HintsFor(target, options_.batch);
+    // Buggify: deliver one hint per round, so delivery interleaves with new hints and writes.
+    const size_t batch = KV_BUGGIFY(rt_) ? 1 : options_.batch;
+    absl::StatusOr<std::vector<storage::Hint>> hints = engine_.HintsFor(target, batch);
     if (!hints.ok()) continue;
     for (const storage::Hint& hint : *hints) {
       if (hint.created_wall_micros < oldest_kept) {
         storage::WriteBatch drop;
         drop.DeleteHint(hint.target, hint.partition, hint.key);
+        KV_SOMETIMES(rt_, true);  // a hint outlived its window
         if (engine_.Write(std::move(drop)).ok()) ++stats_.expired;
         continue;
       }
@@ -58,6 +63,7 @@ void HintedHandoff::Deliver(const storage::Hint& hint) {
         if (current.has_value() && storage::RecordDigest(*current) != sent) return current;
         return std::optional<storage::Record>();
       });
+  KV_SOMETIMES(rt_, removed.ok());  // a hint delivered and removed
   if (removed.ok()) ++stats_.delivered;
 }
 

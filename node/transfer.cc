@@ -1,5 +1,7 @@
 #include "node/transfer.h"
 
+#include "net/fault_points.h"
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -108,6 +110,9 @@ void OwnershipTransfer::Loop() {
 }
 
 bool OwnershipTransfer::SendBatch(TransferTask& task) {
+  // Buggify: one key per batch, so streams are cut (and resumed) between many small batches.
+  const size_t batch_keys = KV_BUGGIFY(rt_) ? 1 : options_.batch_keys;
+  KV_SOMETIMES(rt_, !task.cursor().empty());  // a stream resumed after a saved cursor
   ReplicaWriteBatch batch;
   std::string last_key;
   absl::Status scanned = store_.engine().ScanPartition(
@@ -118,14 +123,14 @@ bool OwnershipTransfer::SendBatch(TransferTask& task) {
         w->set_key(std::string(key));
         w->set_record(storage::EncodeRecord(record));
         last_key = std::string(key);
-        return static_cast<size_t>(batch.writes_size()) < options_.batch_keys;
+        return static_cast<size_t>(batch.writes_size()) < batch_keys;
       },
       task.cursor());
   if (!scanned.ok()) {
     ++stats_.failures;
     return false;
   }
-  const bool last_batch = static_cast<size_t>(batch.writes_size()) < options_.batch_keys;
+  const bool last_batch = static_cast<size_t>(batch.writes_size()) < batch_keys;
   if (batch.writes_size() > 0) {
     absl::StatusOr<std::string> sent =
         rpc_.Call(task.target(), kBatchMethod, batch.SerializeAsString(), options_.timeout);

@@ -6,8 +6,7 @@ SimFaultPoints::SimFaultPoints(uint64_t seed, bool enabled, Random random)
     : seed_(seed), enabled_(enabled), random_(std::move(random)) {}
 
 bool SimFaultPoints::Fire(absl::string_view site) {
-  const size_t slash = site.rfind('/');
-  if (slash != absl::string_view::npos) site = site.substr(slash + 1);
+  site = FaultSiteName(site);
   auto it = sites_.find(site);
   if (it == sites_.end()) {
     SiteStats stats;
@@ -21,6 +20,13 @@ bool SimFaultPoints::Fire(absl::string_view site) {
   if (fired) ++stats.fired;
   if (observer_) observer_(site, fired);
   return fired;
+}
+
+void SimFaultPoints::Sometimes(absl::string_view site, bool held) {
+  // Counted only: a "sometimes" condition never changes what the run does.
+  SiteStats& stats = sites_[FaultSiteName(site)];
+  ++stats.reached;
+  if (held) ++stats.fired;
 }
 
 }  // namespace kv::sim

@@ -23,16 +23,17 @@ class SimFaultPoints final : public FaultPoints {
   struct SiteStats {
     bool enabled = false;
     uint64_t reached = 0;
-    uint64_t fired = 0;
+    uint64_t fired = 0;  // buggify: fired; sometimes: the condition held
   };
 
   SimFaultPoints(uint64_t seed, bool enabled, Random random);
 
   bool Fire(absl::string_view site) override;
+  void Sometimes(absl::string_view site, bool held) override;
 
   void set_enabled(bool enabled) { enabled_ = enabled; }
   bool enabled() const { return enabled_; }
-  // Sites reached so far, by name.
+  // Sites reached so far (buggify and sometimes), by name.
   const absl::btree_map<std::string, SiteStats>& sites() const { return sites_; }
 
   // Called on every firing (the simulator traces it).

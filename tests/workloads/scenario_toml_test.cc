@@ -62,7 +62,7 @@ run = ["no-lost-writes", "convergence"]
   EXPECT_FALSE(s->cluster.sloppy);
   EXPECT_EQ(s->cluster.durability, storage::Durability::kInterval);
   EXPECT_EQ(s->cluster.clock_skew, absl::Milliseconds(250));
-  EXPECT_EQ(s->cluster.resolution, Resolution::kLastWriterWins);
+  EXPECT_EQ(s->cluster.resolution, storage::Resolution::kLastWriterWins);
   // Preset D: reads and inserts over the latest keys.
   EXPECT_EQ(s->workload.distribution, KeyDistribution::kLatest);
   EXPECT_DOUBLE_EQ(s->workload.mix.insert, 0.05);

@@ -37,7 +37,7 @@ std::string FormatClusterReport(const workloads::Scenario& s,
                         s.name, r.seed, c.nodes, w.clients,
                         w.loop == workloads::Loop::kOpen ? "open" : "closed", w.rate, c.n, c.r,
                         c.w, c.sloppy ? "sloppy" : "strict",
-                        c.resolution == workloads::Resolution::kLastWriterWins ? "LWW" : "DVV",
+                        c.resolution == storage::Resolution::kLastWriterWins ? "LWW" : "DVV",
                         absl::FormatDuration(w.duration), s.nemesis.enabled ? "on" : "off",
                         s.script.size());
   if (!s.description.empty()) absl::StrAppend(&out, "  ", s.description, "\n");

@@ -28,7 +28,11 @@
 #include "tools/kvsim/report.h"
 #include "workloads/demo/demo_world.h"
 #include "workloads/kv/kv_world.h"
+#include "nlohmann/json.hpp"
+#include "tools/kvsim/coverage.h"
 #include "tools/kvsim/scenario_file.h"
+#include "tools/kvsim/swarm.h"
+#include "workloads/kv/swarm.h"
 
 namespace kv::tools {
 namespace {
@@ -199,19 +203,40 @@ class Progress {
 };
 
 // One seed of a key-value scenario, as a World. `reproduce` is the command line that runs it.
+// One run's summary as a JSON line (what `kvsim swarm` collects from its children).
+std::string SummaryJson(const workloads::Scenario& scenario, const workloads::KvWorldResult& r,
+                        double wall_seconds) {
+  nlohmann::json failures = nlohmann::json::array();
+  for (const workloads::Verdict& v : r.verdicts) {
+    if (!v.passed && !v.expected_violation) {
+      failures.push_back({{"checker", v.checker}, {"detail", v.detail}});
+    }
+  }
+  nlohmann::json j = {{"seed", r.seed},
+                      {"passed", r.passed()},
+                      {"failures", failures},
+                      {"knobs", workloads::DescribeSwarmKnobs(scenario)},
+                      {"fingerprint", sim::FingerprintString(r.fingerprint)},
+                      {"events", r.events_run},
+                      {"wall_seconds", wall_seconds},
+                      {"sites", SitesJson(r.sites)}};
+  return j.dump() + "\n";
+}
+
 World ScenarioWorld(const workloads::Scenario& scenario, uint64_t seed, bool progress,
-                    std::string reproduce) {
+                    std::string reproduce, bool summary_json = false) {
   World world;
   world.validate = [&scenario] { return workloads::ValidateScenario(scenario); };
-  world.run = [&scenario, seed, progress](sim::Trace::Sink sink, std::string* report, bool* passed,
-                                          double) {
+  world.run = [&scenario, seed, progress, summary_json](sim::Trace::Sink sink, std::string* report,
+                                                        bool* passed, double) {
     const auto start = std::chrono::steady_clock::now();
-    Progress line(progress);
+    Progress line(progress && !summary_json);
     workloads::RunHooks hooks;
     hooks.sink = std::move(sink);
     hooks.progress = line.hook();
     const workloads::KvWorldResult r = workloads::RunKvWorld(seed, scenario, std::move(hooks));
-    *report = FormatClusterReport(scenario, r, SecondsSince(start));
+    *report = summary_json ? SummaryJson(scenario, r, SecondsSince(start))
+                           : FormatClusterReport(scenario, r, SecondsSince(start));
     *passed = r.passed();
     return r.fingerprint;
   };
@@ -237,8 +262,14 @@ int RunClusterCommand(const CommonFlags& common, const ClusterFlags& flags,
                   self);
 }
 
-int RunScenarioCommand(const CommonFlags& common, const std::string& path,
-                       const std::string& self) {
+struct RunFlags {
+  std::string path;
+  bool swarm = false;
+  bool summary_json = false;
+};
+
+int RunScenarioCommand(const CommonFlags& common, const RunFlags& flags, const std::string& self) {
+  const std::string& path = flags.path;
   absl::StatusOr<uint64_t> seed = common.seed.empty() ? RandomSeed() : ParseSeed(common.seed);
   if (!seed.ok()) return Usage(std::string(seed.status().message()));
   absl::StatusOr<workloads::Scenario> scenario = LoadScenarioFile(path);
@@ -248,11 +279,50 @@ int RunScenarioCommand(const CommonFlags& common, const std::string& path,
     scenario->script.clear();
     scenario->buggify = false;
   }
+  if (flags.swarm) *scenario = workloads::SwarmVariant(*scenario, *seed);
   std::string reproduce = absl::StrCat("run ", ShellQuote(path), " --seed ", *seed);
+  if (flags.swarm) absl::StrAppend(&reproduce, " --swarm");
   if (common.no_faults) absl::StrAppend(&reproduce, " --no-faults");
+  if (flags.summary_json) {
+    // One JSON line and the exit status; nothing else on stdout.
+    World world = ScenarioWorld(*scenario, *seed, false, reproduce, /*summary_json=*/true);
+    if (absl::Status valid = world.validate(); !valid.ok()) return Usage(std::string(valid.message()));
+    std::string summary;
+    bool passed = false;
+    world.run(nullptr, &summary, &passed, 0);
+    std::fputs(summary.c_str(), stdout);
+    return passed ? 0 : kExitCheckerFailed;
+  }
   return RunWorld(common, *seed,
                   ScenarioWorld(*scenario, *seed, !common.fingerprint_only, std::move(reproduce)),
                   self);
+}
+
+struct SwarmFlags {
+  std::string path;
+  std::string seeds = "1..100";
+  int jobs = 2;
+  std::string shard = "0/1";
+  bool as_written = false;
+};
+
+int RunSwarmCommand(const SwarmFlags& flags, const std::string& self) {
+  SwarmOptions o;
+  o.self = self;
+  o.scenario_path = flags.path;
+  o.jobs = flags.jobs;
+  o.randomise_knobs = !flags.as_written;
+  if (absl::Status st = ParseSeedRange(flags.seeds, &o.first_seed, &o.last_seed); !st.ok()) {
+    return Usage(std::string(st.message()));
+  }
+  if (absl::Status st = ParseShard(flags.shard, &o.shard_index, &o.shard_count); !st.ok()) {
+    return Usage(std::string(st.message()));
+  }
+  if (flags.jobs < 1 || flags.jobs > 1024) return Usage("-j expects 1..1024 parallel runs");
+  // Reject a bad scenario once, before starting any child.
+  absl::StatusOr<workloads::Scenario> scenario = LoadScenarioFile(flags.path);
+  if (!scenario.ok()) return Usage(std::string(scenario.status().message()));
+  return RunSwarm(o, stdout);
 }
 
 }  // namespace
@@ -262,7 +332,8 @@ int main(int argc, char** argv) {
   CLI::App app{"kvsim: deterministic simulation of a Dynamo-style key-value store"};
   app.require_subcommand(1);
   kv::tools::CommonFlags cluster_common, demo_common, run_common;
-  std::string scenario_path;
+  kv::tools::RunFlags run_flags;
+  kv::tools::SwarmFlags swarm_flags;
   kv::tools::ClusterFlags cluster;
   kv::tools::DemoFlags demo;
   demo_common.duration = "60s";
@@ -270,10 +341,25 @@ int main(int argc, char** argv) {
 
   CLI::App* run_cmd =
       app.add_subcommand("run", "Run one seed of a scenario file and report (exit 0: every checker passed)");
-  run_cmd->add_option("scenario", scenario_path, "scenario file (TOML), e.g. workloads/scenarios/happy-path.toml")
+  run_cmd->add_option("scenario", run_flags.path, "scenario file (TOML), e.g. workloads/scenarios/happy-path.toml")
       ->required();
   kv::tools::AddCommonFlags(run_cmd, &run_common);
   run_cmd->remove_option(run_cmd->get_option("--duration"));
+  run_cmd->add_flag("--swarm", run_flags.swarm,
+                    "randomise the fault knobs from the seed, as `kvsim swarm` does");
+  run_cmd->add_flag("--summary-json", run_flags.summary_json,
+                    "print one JSON line (verdicts, fingerprint, rare paths) instead of the report");
+
+  CLI::App* swarm_cmd = app.add_subcommand(
+      "swarm", "Run many seeds of a scenario in parallel processes, fault knobs randomised per seed");
+  swarm_cmd->add_option("scenario", swarm_flags.path, "scenario file (TOML)")->required();
+  swarm_cmd->add_option("--seeds", swarm_flags.seeds, "inclusive seed range A..B")->capture_default_str();
+  swarm_cmd->add_option("-j,--jobs", swarm_flags.jobs, "parallel runs")->capture_default_str();
+  swarm_cmd->add_option("--shard", swarm_flags.shard,
+                        "i/n: run only the seeds whose offset is i modulo n (split across machines)")
+      ->capture_default_str();
+  swarm_cmd->add_flag("--as-written", swarm_flags.as_written,
+                      "run the scenario's own fault knobs on every seed (no swarm randomisation)");
 
   CLI::App* cluster_cmd = app.add_subcommand(
       "cluster", "Run a simulated Dynamo cluster under faults and judge it with the checkers");
@@ -291,9 +377,10 @@ int main(int argc, char** argv) {
                        "plant a determinism bug (hash-order | wall-clock), to test the checks");
 
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "demo" &&
-      std::string(argv[1]) != "cluster" && std::string(argv[1]) != "run") {
+      std::string(argv[1]) != "cluster" && std::string(argv[1]) != "run" &&
+      std::string(argv[1]) != "swarm") {
     std::fprintf(stderr,
-                 "kvsim: unknown command '%s'; commands: run, cluster, demo (see kvsim --help)\n",
+                 "kvsim: unknown command '%s'; commands: run, swarm, cluster, demo (see kvsim --help)\n",
                  argv[1]);
     return kv::tools::kExitUsage;
   }
@@ -305,7 +392,8 @@ int main(int argc, char** argv) {
   std::error_code error;
   const std::string self = std::filesystem::read_symlink("/proc/self/exe", error).string();
   const std::string self_path = error ? std::string(argv[0]) : self;
-  if (*run_cmd) return kv::tools::RunScenarioCommand(run_common, scenario_path, self_path);
+  if (*run_cmd) return kv::tools::RunScenarioCommand(run_common, run_flags, self_path);
+  if (*swarm_cmd) return kv::tools::RunSwarmCommand(swarm_flags, self_path);
   if (*cluster_cmd) return kv::tools::RunClusterCommand(cluster_common, cluster, self_path);
   return kv::tools::RunDemoCommand(demo_common, demo, self_path);
 }

@@ -31,8 +31,9 @@ struct CheckInput {
   bool converged = false;
 };
 
-// Every acknowledged write is present at the end, superseded by an attempted write or delete
-// whose context covered it, or expired.
+// Every acknowledged write is present at the end, expired, or knowingly superseded: replaced by
+// an attempted write or delete whose context covered it and came from a reply that showed it
+// (supersede.h). Last-writer-wins fails this: it discards concurrent writes nobody saw.
 Verdict CheckNoLostWrites(const CheckInput& in);
 // Every key's live replicas hold the same versions once faults healed (within the bound).
 Verdict CheckConvergence(const CheckInput& in);

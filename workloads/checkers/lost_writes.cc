@@ -17,12 +17,12 @@ Verdict CheckNoLostWrites(const CheckInput& in) {
         final != in.finals->end() &&
         std::find(final->second.live_values.begin(), final->second.live_values.end(), op.value) !=
             final->second.live_values.end();
-    if (present || SupersededByAttempt(h, op.key, op.dot, i) || ExpiredBy(op, in.end_wall_micros)) {
+    if (present || KnowinglySuperseded(h, i) || ExpiredBy(op, in.end_wall_micros)) {
       continue;
     }
     if (lost++ == 0) {
-      v.detail = absl::StrFormat("acknowledged write of '%s' is gone, and no later write or delete "
-                                 "covered it %s",
+      v.detail = absl::StrFormat("acknowledged write of '%s' is gone, and no write or delete made "
+                                 "with a context that showed it replaced it %s",
                                  op.value, Where(op, in.seed));
     }
   }

@@ -28,6 +28,19 @@ bool SupersededByAcknowledged(const KvHistory& h, const std::string& key, const 
   return Superseded(h, key, dot, except, true);
 }
 
+bool KnowinglySuperseded(const KvHistory& h, size_t index) {
+  const KvOp& put = h.ops[index];
+  for (size_t i = 0; i < h.ops.size(); ++i) {
+    const KvOp& op = h.ops[i];
+    if (i == index || !op.is_write() || op.key != put.key || op.context_from < 0) continue;
+    const std::vector<std::string>& shown = h.ops[op.context_from].values_read;
+    if (std::find(shown.begin(), shown.end(), put.value) == shown.end()) continue;
+    absl::StatusOr<storage::Context> context = storage::Context::Decode(op.context_used);
+    if (context.ok() && context->Covers(put.dot)) return true;
+  }
+  return false;
+}
+
 bool ExpiredBy(const KvOp& put, int64_t wall_micros) {
   return put.expiry_micros != 0 && wall_micros >= put.expiry_micros;
 }

@@ -18,6 +18,20 @@ OpKind PickKind(Random& random, const OperationMix& m) {
   return m.remove > 0 ? OpKind::kRemove : OpKind::kRead;
 }
 
+void RecordValues(const google::protobuf::RepeatedPtrField<node::ClientValue>& values, KvOp* op) {
+  for (const node::ClientValue& v : values) {
+    op->values_read.emplace_back(ValueId(v.value()));
+    op->dots_read.push_back({v.dot_node(), v.dot_counter()});
+    op->expiries_read.push_back(v.expiry_micros());
+  }
+}
+
+// A causal context and the operation whose reply gave it.
+struct Context {
+  std::string bytes;  // empty: blind
+  int64_t from = -1;
+};
+
 class Client {
  public:
   Client(Runtime& rt, node::KvClient& client, uint32_t index, SharedWorkload& shared)
@@ -57,25 +71,25 @@ class Client {
       case OpKind::kUpdate: {
         const std::string key = KeyName(shared_.keys.Next(rt_.random()));
         const bool blind = !w_.use_contexts || rt_.random().Bernoulli(w_.blind_share);
-        Put(key, blind ? "" : session_[key], /*tombstone=*/false);
+        Put(key, blind ? Context() : session_[key], /*tombstone=*/false);
         return;
       }
       case OpKind::kInsert:
-        Put(KeyName(shared_.keys.Insert()), "", /*tombstone=*/false);
+        Put(KeyName(shared_.keys.Insert()), Context(), /*tombstone=*/false);
         return;
       case OpKind::kReadModifyWrite: {
         const std::string key = KeyName(shared_.keys.Next(rt_.random()));
-        absl::StatusOr<std::string> context = Get(key);
-        if (context.ok()) Put(key, w_.use_contexts ? *context : "", /*tombstone=*/false);
+        absl::StatusOr<Context> context = Get(key);
+        if (context.ok()) Put(key, w_.use_contexts ? *context : Context(), /*tombstone=*/false);
         return;
       }
       case OpKind::kRemove: {
         const std::string key = KeyName(shared_.keys.Next(rt_.random()));
-        const std::string& context = session_[key];
-        if (w_.use_contexts && context.empty()) {
+        const Context context = session_[key];
+        if (w_.use_contexts && context.bytes.empty()) {
           (void)Get(key);  // nothing seen to delete yet
         } else {
-          Put(key, w_.use_contexts ? context : "", /*tombstone=*/true);
+          Put(key, w_.use_contexts ? context : Context(), /*tombstone=*/true);
         }
         return;
       }
@@ -96,7 +110,7 @@ class Client {
   }
 
   // Returns the read's context.
-  absl::StatusOr<std::string> Get(const std::string& key) {
+  absl::StatusOr<Context> Get(const std::string& key) {
     KvOp op;
     op.type = KvOp::Type::kGet;
     op.key = key;
@@ -107,20 +121,17 @@ class Client {
     done.completed = rt_.Now();
     done.code = reply.status().code();
     if (!reply.ok()) return reply.status();
-    for (const node::ClientValue& v : reply->values()) {
-      done.values_read.emplace_back(ValueId(v.value()));
-      done.dots_read.push_back({v.dot_node(), v.dot_counter()});
-      done.expiries_read.push_back(v.expiry_micros());
-    }
-    session_[key] = reply->context();
-    return reply->context();
+    RecordValues(reply->values(), &done);
+    session_[key] = Context{reply->context(), static_cast<int64_t>(i)};
+    return session_[key];
   }
 
-  void Put(const std::string& key, const std::string& context, bool tombstone) {
+  void Put(const std::string& key, const Context& context, bool tombstone) {
     KvOp op;
     op.type = tombstone ? KvOp::Type::kDelete : KvOp::Type::kPut;
     op.key = key;
-    op.context_used = context;
+    op.context_used = context.bytes;
+    op.context_from = context.bytes.empty() ? -1 : context.from;
     std::string stored;
     if (!tombstone) {
       op.value = absl::StrCat("c", index_, "-", ++writes_);
@@ -133,7 +144,7 @@ class Client {
       }
     }
     node::PutOptions put;
-    put.context = context;
+    put.context = context.bytes;
     put.ttl = absl::Microseconds(op.ttl_micros);
     put.tombstone = tombstone;
     const size_t i = Begin(std::move(op));
@@ -145,7 +156,8 @@ class Client {
     if (reply.ok()) {
       done.dot = {reply->dot_node(), reply->dot_counter()};
       done.expiry_micros = reply->expiry_micros();
-      session_[key] = reply->context();
+      RecordValues(reply->values(), &done);
+      session_[key] = Context{reply->context(), static_cast<int64_t>(i)};
     }
   }
 
@@ -154,7 +166,7 @@ class Client {
   uint32_t index_;
   SharedWorkload& shared_;
   const WorkloadSpec& w_;
-  absl::btree_map<std::string, std::string> session_;
+  absl::btree_map<std::string, Context> session_;
   uint64_t writes_ = 0;
   uint64_t in_flight_ = 0;
 };

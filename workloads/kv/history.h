@@ -21,6 +21,9 @@ struct KvOp {
   std::string key;
   std::string value;         // kPut
   std::string context_used;  // kPut/kDelete: the causal context sent ("" = blind)
+  // kPut/kDelete with a context: the index of the operation whose reply gave that context (the
+  // values it returned are what the client knew it was replacing); -1 for blind writes.
+  int64_t context_from = -1;
   int64_t ttl_micros = 0;    // kPut
   int64_t expiry_micros = 0; // kPut when acknowledged: when the value expires (0 = never)
   uint32_t coordinator = 0;
@@ -28,7 +31,8 @@ struct KvOp {
   MonoTime completed;
   absl::StatusCode code = absl::StatusCode::kUnknown;  // kOk: acknowledged
   storage::Dot dot;                                    // kPut/kDelete when acknowledged
-  // kGet when acknowledged: the values returned with their dots and expiries.
+  // When acknowledged, the values returned with their dots and expiries: a get's result, or the
+  // live siblings a put's reply returned (what the put's new context covers).
   std::vector<std::string> values_read;
   std::vector<storage::Dot> dots_read;
   std::vector<int64_t> expiries_read;

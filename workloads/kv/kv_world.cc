@@ -148,6 +148,7 @@ void Summarise(SimCluster& c, KvWorldResult* r) {
   }
   r->faults = c.sim.faults();
   r->network = c.sim.network().stats();
+  r->sites = c.sim.fault_points().sites();
   r->events_run = c.sim.events_run();
   r->simulated = c.sim.now() - MonoTime();
   r->fingerprint = c.sim.fingerprint();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "sim/sim_fault_points.h"
 #include "sim/sim_network.h"
 #include "sim/trace.h"
 #include "workloads/checkers/checkers.h"
@@ -35,6 +36,8 @@ struct KvWorldResult {
   uint64_t keys_written = 0;
   Duration convergence_time = absl::ZeroDuration();
   bool converged = false;
+  // Fault points and "sometimes" conditions reached in this run.
+  absl::btree_map<std::string, sim::SimFaultPoints::SiteStats> sites;
   uint64_t events_run = 0;
   Duration simulated = absl::ZeroDuration();
   uint64_t fingerprint = 0;

@@ -136,6 +136,7 @@ node::NodeOptions NodeOptionsFor(const ClusterSpec& c) {
   n.anti_entropy.interval = c.anti_entropy_interval;
   n.handoff.interval = c.handoff_interval;
   n.engine.durability = c.durability;
+  n.resolution = c.resolution;
   return n;
 }
 

@@ -18,8 +18,6 @@
 
 namespace kv::workloads {
 
-enum class Resolution : uint8_t { kDottedVersionVectors, kLastWriterWins };
-
 struct ClusterSpec {
   int nodes = 5;
   std::vector<uint32_t> weights;  // per node, in order; empty: every node weighs 1
@@ -35,7 +33,7 @@ struct ClusterSpec {
   // drifts by up to clock_drift_ppm.
   Duration clock_skew = absl::ZeroDuration();
   double clock_drift_ppm = 0;
-  Resolution resolution = Resolution::kDottedVersionVectors;
+  storage::Resolution resolution = storage::Resolution::kDottedVersionVectors;
 };
 
 enum class Loop : uint8_t { kClosed, kOpen };

@@ -215,8 +215,8 @@ void ReadCluster(TableReader& t, ClusterSpec* c) {
   t.DurationField("request_timeout", &c->request_timeout);
   t.DurationField("clock_skew", &c->clock_skew);
   t.Double("clock_drift_ppm", &c->clock_drift_ppm);
-  t.Choice<Resolution>("resolution",
-                       {{"dvv", Resolution::kDottedVersionVectors}, {"lww", Resolution::kLastWriterWins}},
+  t.Choice<storage::Resolution>("resolution",
+                       {{"dvv", storage::Resolution::kDottedVersionVectors}, {"lww", storage::Resolution::kLastWriterWins}},
                        &c->resolution);
   t.Finish();
 }
@@ -499,7 +499,7 @@ std::string ScenarioToToml(const Scenario& s) {
       {"request_timeout", D(c.request_timeout)},
       {"clock_skew", D(c.clock_skew)},
       {"clock_drift_ppm", c.clock_drift_ppm},
-      {"resolution", c.resolution == Resolution::kLastWriterWins ? "lww" : "dvv"},
+      {"resolution", c.resolution == storage::Resolution::kLastWriterWins ? "lww" : "dvv"},
   };
   if (!c.weights.empty()) cluster.insert("weights", Array(c.weights));
   const WorkloadSpec& w = s.workload;
