@@ -30,6 +30,9 @@
 #include "workloads/kv/kv_world.h"
 #include "nlohmann/json.hpp"
 #include "tools/kvsim/coverage.h"
+#include "tools/kvsim/history_json.h"
+#include "tools/kvsim/perfetto.h"
+#include "tools/kvsim/trace_diff.h"
 #include "tools/kvsim/scenario_file.h"
 #include "tools/kvsim/swarm.h"
 #include "workloads/kv/swarm.h"
@@ -223,18 +226,56 @@ std::string SummaryJson(const workloads::Scenario& scenario, const workloads::Kv
   return j.dump() + "\n";
 }
 
+// Files a scenario run may write besides its report.
+struct RunOutputs {
+  std::string perfetto;  // --trace: Chrome/Perfetto trace-event JSON
+  std::string history;   // --history: the client history as JSON Lines
+};
+
 World ScenarioWorld(const workloads::Scenario& scenario, uint64_t seed, bool progress,
-                    std::string reproduce, bool summary_json = false) {
+                    std::string reproduce, bool summary_json = false, RunOutputs outputs = {}) {
   World world;
   world.validate = [&scenario] { return workloads::ValidateScenario(scenario); };
-  world.run = [&scenario, seed, progress, summary_json](sim::Trace::Sink sink, std::string* report,
-                                                        bool* passed, double) {
+  world.run = [&scenario, seed, progress, summary_json, outputs](
+                  sim::Trace::Sink sink, std::string* report, bool* passed, double) {
     const auto start = std::chrono::steady_clock::now();
     Progress line(progress && !summary_json);
     workloads::RunHooks hooks;
-    hooks.sink = std::move(sink);
+    std::unique_ptr<PerfettoWriter> perfetto;
+    std::string output_errors;
+    if (!outputs.perfetto.empty()) {
+      absl::StatusOr<std::unique_ptr<PerfettoWriter>> opened = PerfettoWriter::OpenFile(outputs.perfetto);
+      if (opened.ok()) {
+        perfetto = std::move(*opened);
+      } else {
+        absl::StrAppend(&output_errors, "kvsim: ", opened.status().message(), "\n");
+      }
+    }
+    if (perfetto != nullptr) {
+      sim::Trace::Sink timeline = perfetto->AsSink();
+      hooks.sink = sink ? sim::Trace::Sink([sink, timeline](absl::string_view l) {
+        sink(l);
+        timeline(l);
+      })
+                        : timeline;
+    } else {
+      hooks.sink = std::move(sink);
+    }
     hooks.progress = line.hook();
     const workloads::KvWorldResult r = workloads::RunKvWorld(seed, scenario, std::move(hooks));
+    if (perfetto != nullptr) {
+      perfetto->AddOperations(r.history);
+      if (absl::Status st = perfetto->Finish(); !st.ok()) {
+        absl::StrAppend(&output_errors, "kvsim: writing the timeline: ", st.message(), "\n");
+      }
+    }
+    if (!outputs.history.empty()) {
+      std::ofstream out(outputs.history);
+      absl::Status st = out ? WriteHistoryJsonLines(r.history, out)
+                            : absl::NotFoundError(absl::StrCat("cannot write '", outputs.history, "'"));
+      if (!st.ok()) absl::StrAppend(&output_errors, "kvsim: writing the history: ", st.message(), "\n");
+    }
+    std::fputs(output_errors.c_str(), stderr);
     *report = summary_json ? SummaryJson(scenario, r, SecondsSince(start))
                            : FormatClusterReport(scenario, r, SecondsSince(start));
     *passed = r.passed();
@@ -266,6 +307,7 @@ struct RunFlags {
   std::string path;
   bool swarm = false;
   bool summary_json = false;
+  RunOutputs outputs;
 };
 
 int RunScenarioCommand(const CommonFlags& common, const RunFlags& flags, const std::string& self) {
@@ -294,8 +336,43 @@ int RunScenarioCommand(const CommonFlags& common, const RunFlags& flags, const s
     return passed ? 0 : kExitCheckerFailed;
   }
   return RunWorld(common, *seed,
-                  ScenarioWorld(*scenario, *seed, !common.fingerprint_only, std::move(reproduce)),
+                  ScenarioWorld(*scenario, *seed, !common.fingerprint_only, std::move(reproduce),
+                                false, flags.outputs),
                   self);
+}
+
+struct DiffFlags {
+  std::string path;
+  std::string seed;
+  bool swarm = false;
+  std::vector<std::string> traces;
+};
+
+// `kvsim diff`: runs a seed twice in this process and names the first trace record where the
+// runs differ, or compares two trace files (--traces A B, e.g. written by two builds with
+// --trace-file). Exit 0: identical; 3: they differ.
+int RunDiffCommand(const DiffFlags& flags) {
+  if (!flags.traces.empty()) {
+    std::ifstream a(flags.traces[0]), b(flags.traces[1]);
+    if (!a || !b) return Usage("cannot read the trace files given to --traces");
+    const TraceDifference d = FirstDifference(a, b);
+    std::printf("%s\n", DescribeTraceDifference(d, flags.traces[0], flags.traces[1]).c_str());
+    return d.identical ? 0 : kExitNondeterminism;
+  }
+  if (flags.path.empty()) return Usage("kvsim diff needs a scenario file or --traces A B");
+  absl::StatusOr<uint64_t> seed = flags.seed.empty() ? RandomSeed() : ParseSeed(flags.seed);
+  if (!seed.ok()) return Usage(std::string(seed.status().message()));
+  absl::StatusOr<workloads::Scenario> scenario = LoadScenarioFile(flags.path);
+  if (!scenario.ok()) return Usage(std::string(scenario.status().message()));
+  if (flags.swarm) *scenario = workloads::SwarmVariant(*scenario, *seed);
+  TraceRecorder first, second;
+  const uint64_t a = workloads::RunKvWorld(*seed, *scenario, {.sink = first.AsSink()}).fingerprint;
+  const uint64_t b = workloads::RunKvWorld(*seed, *scenario, {.sink = second.AsSink()}).fingerprint;
+  const TraceDifference d = FirstDifference(first, second);
+  std::printf("seed %llu: fingerprints %s and %s\n%s\n", static_cast<unsigned long long>(*seed),
+              sim::FingerprintString(a).c_str(), sim::FingerprintString(b).c_str(),
+              DescribeTraceDifference(d, "first run", "second run").c_str());
+  return d.identical && a == b ? 0 : kExitNondeterminism;
 }
 
 struct SwarmFlags {
@@ -334,6 +411,7 @@ int main(int argc, char** argv) {
   kv::tools::CommonFlags cluster_common, demo_common, run_common;
   kv::tools::RunFlags run_flags;
   kv::tools::SwarmFlags swarm_flags;
+  kv::tools::DiffFlags diff_flags;
   kv::tools::ClusterFlags cluster;
   kv::tools::DemoFlags demo;
   demo_common.duration = "60s";
@@ -345,10 +423,22 @@ int main(int argc, char** argv) {
       ->required();
   kv::tools::AddCommonFlags(run_cmd, &run_common);
   run_cmd->remove_option(run_cmd->get_option("--duration"));
+  run_cmd->add_option("--trace", run_flags.outputs.perfetto,
+                      "write a Chrome/Perfetto timeline (open it in ui.perfetto.dev)");
+  run_cmd->add_option("--history", run_flags.outputs.history,
+                      "write the client history as JSON Lines");
   run_cmd->add_flag("--swarm", run_flags.swarm,
                     "randomise the fault knobs from the seed, as `kvsim swarm` does");
   run_cmd->add_flag("--summary-json", run_flags.summary_json,
                     "print one JSON line (verdicts, fingerprint, rare paths) instead of the report");
+
+  CLI::App* diff_cmd = app.add_subcommand(
+      "diff", "Run a seed twice and name the first event where the runs differ (or compare two traces)");
+  diff_cmd->add_option("scenario", diff_flags.path, "scenario file (TOML)");
+  diff_cmd->add_option("--seed", diff_flags.seed, "the seed (default: random)");
+  diff_cmd->add_flag("--swarm", diff_flags.swarm, "with the seed's swarm knobs");
+  diff_cmd->add_option("--traces", diff_flags.traces, "two trace files (--trace-file) to compare")
+      ->expected(2);
 
   CLI::App* swarm_cmd = app.add_subcommand(
       "swarm", "Run many seeds of a scenario in parallel processes, fault knobs randomised per seed");
@@ -378,9 +468,9 @@ int main(int argc, char** argv) {
 
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "demo" &&
       std::string(argv[1]) != "cluster" && std::string(argv[1]) != "run" &&
-      std::string(argv[1]) != "swarm") {
+      std::string(argv[1]) != "swarm" && std::string(argv[1]) != "diff") {
     std::fprintf(stderr,
-                 "kvsim: unknown command '%s'; commands: run, swarm, cluster, demo (see kvsim --help)\n",
+                 "kvsim: unknown command '%s'; commands: run, swarm, diff, cluster, demo (see kvsim --help)\n",
                  argv[1]);
     return kv::tools::kExitUsage;
   }
@@ -394,6 +484,7 @@ int main(int argc, char** argv) {
   const std::string self_path = error ? std::string(argv[0]) : self;
   if (*run_cmd) return kv::tools::RunScenarioCommand(run_common, run_flags, self_path);
   if (*swarm_cmd) return kv::tools::RunSwarmCommand(swarm_flags, self_path);
+  if (*diff_cmd) return kv::tools::RunDiffCommand(diff_flags);
   if (*cluster_cmd) return kv::tools::RunClusterCommand(cluster_common, cluster, self_path);
   return kv::tools::RunDemoCommand(demo_common, demo, self_path);
 }

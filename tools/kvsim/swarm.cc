@@ -163,8 +163,8 @@ int RunSwarm(const SwarmOptions& o, FILE* out) {
   for (const Outcome& r : outcomes) {
     if (r.passed) continue;
     std::fprintf(out, "\nFAIL seed %llu%s%s\n  %s\n  reproduce: kvsim run %s --seed %llu%s\n",
-                 static_cast<unsigned long long>(r.seed), r.knobs.empty() ? "" : " with ",
-                 r.knobs.c_str(), r.problem.c_str(), ShellQuote(o.scenario_path).c_str(),
+                 static_cast<unsigned long long>(r.seed),
+                 o.randomise_knobs ? " with " : "", o.randomise_knobs ? r.knobs.c_str() : "", r.problem.c_str(), ShellQuote(o.scenario_path).c_str(),
                  static_cast<unsigned long long>(r.seed), o.randomise_knobs ? " --swarm" : "");
   }
   std::fprintf(out, "\n%s", coverage.Report().c_str());
