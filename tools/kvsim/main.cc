@@ -35,6 +35,8 @@
 #include "tools/kvsim/trace_diff.h"
 #include "tools/kvsim/scenario_file.h"
 #include "tools/kvsim/swarm.h"
+#include "workloads/kv/scenario_toml.h"
+#include "workloads/kv/shrink.h"
 #include "workloads/kv/swarm.h"
 
 namespace kv::tools {
@@ -375,6 +377,55 @@ int RunDiffCommand(const DiffFlags& flags) {
   return d.identical && a == b ? 0 : kExitNondeterminism;
 }
 
+struct ShrinkFlags {
+  std::string path;
+  std::string seed;
+  bool swarm = false;
+  std::string out;
+};
+
+// `kvsim shrink`: the smallest scenario that still fails the same checker on the same seed,
+// written as TOML and checked by running it again from the file.
+int RunShrinkCommand(const ShrinkFlags& flags) {
+  absl::StatusOr<uint64_t> seed = ParseSeed(flags.seed);
+  if (!seed.ok()) return Usage(std::string(seed.status().message()));
+  absl::StatusOr<workloads::Scenario> scenario = LoadScenarioFile(flags.path);
+  if (!scenario.ok()) return Usage(std::string(scenario.status().message()));
+  if (flags.swarm) *scenario = workloads::SwarmVariant(*scenario, *seed);
+  std::string detail;
+  const std::string checker = workloads::FailingChecker(*scenario, *seed, &detail);
+  if (checker.empty()) {
+    std::printf("seed %llu passes every checker: nothing to shrink\n",
+                static_cast<unsigned long long>(*seed));
+    return kExitUsage;
+  }
+  std::printf("seed %llu fails %s: %s\nshrinking...\n", static_cast<unsigned long long>(*seed),
+              checker.c_str(), detail.c_str());
+  const workloads::ShrinkResult shrunk = workloads::Shrink(
+      *scenario, *seed, checker, [](const std::string& step, bool kept) {
+        std::printf("  %-44s %s\n", step.c_str(), kept ? "kept (still fails)" : "undone (passes)");
+      });
+  const std::string out =
+      flags.out.empty() ? absl::StrCat(scenario->name, "-shrunk-seed", *seed, ".toml") : flags.out;
+  {
+    std::ofstream file(out);
+    if (!file) return Usage(absl::StrCat("cannot write '", out, "'"));
+    file << "# Written by kvsim shrink: the smallest scenario found that still fails " << checker
+         << "\n# with seed " << *seed << " (from " << flags.path << ").\n"
+         << workloads::ScenarioToToml(shrunk.scenario);
+  }
+  // The file must fail the same way when read back.
+  absl::StatusOr<workloads::Scenario> back = LoadScenarioFile(out);
+  const bool reproduces = back.ok() && workloads::FailingChecker(*back, *seed) == checker;
+  std::printf("\n%d simulations, %d simplifications kept\n%s still fails: %s\nwrote %s (%s)\n"
+              "reproduce: kvsim run %s --seed %llu\n",
+              shrunk.runs, shrunk.steps_kept, checker.c_str(), shrunk.detail.c_str(), out.c_str(),
+              reproduces ? "verified: it fails the same checker when read back"
+                         : "WARNING: it does not fail the same way when read back",
+              ShellQuote(out).c_str(), static_cast<unsigned long long>(*seed));
+  return reproduces ? 0 : kExitNondeterminism;
+}
+
 struct SwarmFlags {
   std::string path;
   std::string seeds = "1..100";
@@ -412,6 +463,7 @@ int main(int argc, char** argv) {
   kv::tools::RunFlags run_flags;
   kv::tools::SwarmFlags swarm_flags;
   kv::tools::DiffFlags diff_flags;
+  kv::tools::ShrinkFlags shrink_flags;
   kv::tools::ClusterFlags cluster;
   kv::tools::DemoFlags demo;
   demo_common.duration = "60s";
@@ -439,6 +491,14 @@ int main(int argc, char** argv) {
   diff_cmd->add_flag("--swarm", diff_flags.swarm, "with the seed's swarm knobs");
   diff_cmd->add_option("--traces", diff_flags.traces, "two trace files (--trace-file) to compare")
       ->expected(2);
+
+  CLI::App* shrink_cmd = app.add_subcommand(
+      "shrink", "Shrink a failing seed's scenario to the smallest one that still fails the same checker");
+  shrink_cmd->add_option("scenario", shrink_flags.path, "scenario file (TOML)")->required();
+  shrink_cmd->add_option("--seed", shrink_flags.seed, "the failing seed")->required();
+  shrink_cmd->add_flag("--swarm", shrink_flags.swarm, "the seed failed under `kvsim swarm` knobs");
+  shrink_cmd->add_option("-o,--out", shrink_flags.out,
+                         "where to write the shrunk scenario (default: <name>-shrunk-seed<S>.toml)");
 
   CLI::App* swarm_cmd = app.add_subcommand(
       "swarm", "Run many seeds of a scenario in parallel processes, fault knobs randomised per seed");
@@ -468,9 +528,10 @@ int main(int argc, char** argv) {
 
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "demo" &&
       std::string(argv[1]) != "cluster" && std::string(argv[1]) != "run" &&
-      std::string(argv[1]) != "swarm" && std::string(argv[1]) != "diff") {
+      std::string(argv[1]) != "swarm" && std::string(argv[1]) != "diff" &&
+      std::string(argv[1]) != "shrink") {
     std::fprintf(stderr,
-                 "kvsim: unknown command '%s'; commands: run, swarm, diff, cluster, demo (see kvsim --help)\n",
+                 "kvsim: unknown command '%s'; commands: run, swarm, shrink, diff, cluster, demo (see kvsim --help)\n",
                  argv[1]);
     return kv::tools::kExitUsage;
   }
@@ -485,6 +546,7 @@ int main(int argc, char** argv) {
   if (*run_cmd) return kv::tools::RunScenarioCommand(run_common, run_flags, self_path);
   if (*swarm_cmd) return kv::tools::RunSwarmCommand(swarm_flags, self_path);
   if (*diff_cmd) return kv::tools::RunDiffCommand(diff_flags);
+  if (*shrink_cmd) return kv::tools::RunShrinkCommand(shrink_flags);
   if (*cluster_cmd) return kv::tools::RunClusterCommand(cluster_common, cluster, self_path);
   return kv::tools::RunDemoCommand(demo_common, demo, self_path);
 }
