@@ -7,9 +7,11 @@ namespace kv::workloads {
 namespace {
 bool Superseded(const KvHistory& h, const std::string& key, const storage::Dot& dot, size_t except,
                 bool acknowledged_only) {
-  for (size_t i = 0; i < h.ops.size(); ++i) {
+  auto writes = h.context_writes_of.find(key);
+  if (writes == h.context_writes_of.end()) return false;
+  for (size_t i : writes->second) {
     const KvOp& op = h.ops[i];
-    if (i == except || !op.is_write() || op.key != key || op.context_used.empty()) continue;
+    if (i == except) continue;
     if (acknowledged_only && !op.ok()) continue;
     absl::StatusOr<storage::Context> context = storage::Context::Decode(op.context_used);
     if (context.ok() && context->Covers(dot)) return true;
@@ -30,9 +32,11 @@ bool SupersededByAcknowledged(const KvHistory& h, const std::string& key, const 
 
 bool KnowinglySuperseded(const KvHistory& h, size_t index) {
   const KvOp& put = h.ops[index];
-  for (size_t i = 0; i < h.ops.size(); ++i) {
+  auto writes = h.context_writes_of.find(put.key);
+  if (writes == h.context_writes_of.end()) return false;
+  for (size_t i : writes->second) {
     const KvOp& op = h.ops[i];
-    if (i == index || !op.is_write() || op.key != put.key || op.context_from < 0) continue;
+    if (i == index || op.context_from < 0) continue;
     const std::vector<std::string>& shown = h.ops[op.context_from].values_read;
     if (std::find(shown.begin(), shown.end(), put.value) == shown.end()) continue;
     absl::StatusOr<storage::Context> context = storage::Context::Decode(op.context_used);

@@ -102,11 +102,7 @@ class Client {
     op.client = index_;
     op.coordinator = PickCoordinator();
     op.invoked = rt_.Now();
-    KvHistory& h = *shared_.history;
-    h.ops.push_back(std::move(op));
-    const size_t i = h.ops.size() - 1;
-    if (h.ops[i].type == KvOp::Type::kPut) h.writer_of[h.ops[i].value] = i;
-    return i;
+    return shared_.history->Add(std::move(op));
   }
 
   // Returns the read's context.

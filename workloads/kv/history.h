@@ -42,9 +42,22 @@ struct KvOp {
 };
 
 struct KvHistory {
-  std::vector<KvOp> ops;
+  // Appends `op` (at its invocation) and indexes it; returns its index.
+  size_t Add(KvOp op) {
+    ops.push_back(std::move(op));
+    const size_t i = ops.size() - 1;
+    const KvOp& added = ops[i];
+    if (added.type == KvOp::Type::kPut) writer_of[added.value] = i;
+    if (added.is_write() && !added.context_used.empty()) context_writes_of[added.key].push_back(i);
+    return i;
+  }
+
+  std::vector<KvOp> ops;  // append with Add
   // A value's write: the index of the put that wrote it.
   absl::btree_map<std::string, size_t> writer_of;
+  // Each key's writes and deletes sent with a context, by index in invocation order (what the
+  // supersession checks scan).
+  absl::btree_map<std::string, std::vector<size_t>> context_writes_of;
 };
 
 // The end state of one key after the cluster quiesced.

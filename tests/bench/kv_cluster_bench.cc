@@ -1,0 +1,70 @@
+// Simulator speed on the full key-value world: a 5-node, N=3 cluster with RocksDB on each
+// process's simulated disk, no faults. Goals (issue 5): at least 50,000 simulated client
+// operations per wall-clock second on one core, and one simulated hour of an idle cluster
+// (gossip, anti-entropy, hinted-handoff rounds) in at most 5 wall seconds (>= 700x real time).
+//
+//   build/release/tests/bench/kv_cluster_bench
+//
+// Counters: ops_per_wall_second (client operations completed per wall second, whole run
+// including warm-up and quiescence), speedup (simulated seconds per wall second), events/s.
+#include <chrono>
+
+#include "benchmark/benchmark.h"
+#include "workloads/kv/kv_world.h"
+
+namespace kv::workloads {
+namespace {
+
+Scenario QuietCluster() {
+  Scenario s;
+  s.cluster.nodes = 5;
+  s.cluster.anti_entropy_interval = absl::Seconds(1);  // the node's default
+  s.nemesis.enabled = false;
+  s.buggify = false;
+  s.workload.ttl_share = 0;
+  return s;
+}
+
+void Report(benchmark::State& state, uint64_t ops, uint64_t events, Duration simulated,
+            double wall) {
+  state.counters["ops_per_wall_second"] = static_cast<double>(ops) / wall;
+  state.counters["speedup"] = absl::ToDoubleSeconds(simulated) / wall;
+  state.counters["events_per_second"] = static_cast<double>(events) / wall;
+}
+
+// Many clients in open loop keep the cluster busy: throughput of the simulation itself.
+void BM_ClientOperations(benchmark::State& state) {
+  Scenario s = QuietCluster();
+  s.workload.clients = static_cast<int>(state.range(0));
+  s.workload.loop = Loop::kOpen;
+  s.workload.rate = 200;
+  s.workload.keys = 1000;
+  s.workload.duration = absl::Seconds(10);
+  uint64_t seed = 1;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    const KvWorldResult r = RunKvWorld(seed++, s);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    Report(state, r.history.ops.size(), r.events_run, r.simulated, wall);
+  }
+}
+BENCHMARK(BM_ClientOperations)->Arg(8)->Arg(32)->Unit(benchmark::kSecond)->Iterations(1);
+
+// One simulated hour of an idle cluster: one client issuing a read every ten minutes.
+void BM_IdleHour(benchmark::State& state) {
+  Scenario s = QuietCluster();
+  s.workload.clients = 1;
+  s.workload.rate = 1.0 / 600;
+  s.workload.duration = absl::Hours(1);
+  uint64_t seed = 1;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    const KvWorldResult r = RunKvWorld(seed++, s);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    Report(state, r.history.ops.size(), r.events_run, r.simulated, wall);
+  }
+}
+BENCHMARK(BM_IdleHour)->Unit(benchmark::kSecond)->Iterations(1);
+
+}  // namespace
+}  // namespace kv::workloads
