@@ -2,6 +2,9 @@
 // the line and the reason before anything runs.
 #include "workloads/kv/scenario_toml.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "gtest/gtest.h"
 
 namespace kv::workloads {
@@ -170,6 +173,21 @@ expect_violation = ["siblings"]
   EXPECT_EQ(back->script[1].kind, FaultEvent::Kind::kJoin);
   EXPECT_EQ(back->nemesis.pause, 0);
   EXPECT_EQ(back->checks.expect_violation, std::vector<std::string>{"siblings"});
+}
+
+TEST(ScenarioTomlTest, TheFormatDocumentedInTheReadmeParses) {
+  std::ifstream in(std::string(KV_SOURCE_DIR) + "/workloads/scenarios/README.md");
+  ASSERT_TRUE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string readme = text.str();
+  const size_t start = readme.find("```toml\n");
+  ASSERT_NE(start, std::string::npos);
+  const size_t end = readme.find("```", start + 8);
+  absl::StatusOr<Scenario> s = ParseScenario(readme.substr(start + 8, end - start - 8), "README.md");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->script.size(), 1u);
+  EXPECT_TRUE(s->nemesis.enabled);
 }
 
 }  // namespace
