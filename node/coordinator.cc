@@ -1,5 +1,7 @@
 #include "node/coordinator.h"
 
+#include "net/fault_points.h"
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -100,6 +102,7 @@ void Coordinator::Register() {
     ASSIGN_OR_RETURN(ReplicaWrite request, Parse<ReplicaWrite>(body, "replica write"));
     ASSIGN_OR_RETURN(Record record, storage::DecodeRecord(request.record()));
     ++stats_.replica_writes;
+    KV_SOMETIMES(rt_, request.hint_for() != kNoNode);  // a replica write kept as a hint
     if (request.hint_for() != kNoNode) ++stats_.hinted_writes;
     // A write meant for replicas that reached a node no longer one (the sender's ring was
     // stale): keep it as hints for the key's replicas, so handoff takes it where it belongs.
@@ -108,6 +111,7 @@ void Coordinator::Register() {
         ring->PartitionOf(request.key()) == request.partition()) {
       const std::vector<NodeId> replicas = ring->PreferenceList(request.partition(), options_.n);
       if (std::find(replicas.begin(), replicas.end(), rt_.self()) == replicas.end()) {
+        KV_SOMETIMES(rt_, true);  // a write for a key this node no longer replicates
         ++stats_.misdirected_writes;
         for (NodeId replica : replicas) {
           RETURN_IF_ERROR(store_.Merge(request.partition(), request.key(), record, replica));
@@ -368,6 +372,7 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
   }
   ClientGetReply out;
   AddLiveValues(merged, absl::ToUnixMicros(rt_.WallNow()), out.mutable_values());
+  KV_SOMETIMES(rt_, out.values_size() > 1);  // a read returned siblings
   out.set_context(storage::ReadContext(merged).Encode());
   out.set_replies(replies_ok);
 
@@ -391,6 +396,7 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
         if (!state->answered[i]) continue;
         const std::optional<Record>& rec = state->records[i];
         if (rec.has_value() && storage::RecordDigest(*rec) == digest) continue;
+        KV_SOMETIMES(rt_, true);  // a read repaired a stale replica
         ++stats_.read_repairs;
         const ReplicaTarget& t = state->targets[i];
         if (t.node == rt_.self()) {
