@@ -246,7 +246,13 @@ World ScenarioWorld(const workloads::Scenario& scenario, uint64_t seed, bool pro
     std::unique_ptr<PerfettoWriter> perfetto;
     std::string output_errors;
     if (!outputs.perfetto.empty()) {
-      absl::StatusOr<std::unique_ptr<PerfettoWriter>> opened = PerfettoWriter::OpenFile(outputs.perfetto);
+      // Process ids: the initial nodes, then the clients, then nodes that join.
+      PerfettoOptions lanes;
+      for (int i = 1; i <= scenario.workload.clients; ++i) {
+        lanes.process_names[static_cast<uint64_t>(scenario.cluster.nodes + i)] = absl::StrCat("client ", i);
+      }
+      absl::StatusOr<std::unique_ptr<PerfettoWriter>> opened =
+          PerfettoWriter::OpenFile(outputs.perfetto, lanes);
       if (opened.ok()) {
         perfetto = std::move(*opened);
       } else {
