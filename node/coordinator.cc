@@ -230,8 +230,10 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
                              : storage::Write::Put(request.value(), request.ttl_micros() > 0
                                                                         ? now + request.ttl_micros()
                                                                         : 0);
-  ASSIGN_OR_RETURN(Record record, store_.CoordinateWrite(where.partition, request.key(), context,
-                                                         std::move(write), options_.siblings_max));
+  ASSIGN_OR_RETURN(CoordinatedWrite written,
+                   store_.CoordinateWrite(where.partition, request.key(), context, std::move(write),
+                                          options_.siblings_max));
+  const Record& record = written.record;
   size_t self_index = where.targets.size();
   if (where.self != nullptr) {
     self_index = static_cast<size_t>(where.self - where.targets.data());
@@ -273,12 +275,11 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
   out.set_context(storage::ReadContext(record).Encode());
   AddLiveValues(record, absl::ToUnixMicros(rt_.WallNow()), out.mutable_values());
   out.set_acks(acks);
-  out.set_dot_node(store_.actor());
-  out.set_dot_counter(storage::Context::FromProto(record.context()).counter(store_.actor()));
+  // The dot the write got (the store's actor may have changed since).
+  out.set_dot_node(written.dot.node);
+  out.set_dot_counter(written.dot.counter);
   for (const storage::Sibling& s : record.siblings()) {
-    if (s.dot_node() == out.dot_node() && s.dot_counter() == out.dot_counter()) {
-      out.set_expiry_micros(s.expiry_micros());
-    }
+    if (storage::DotOf(s) == written.dot) out.set_expiry_micros(s.expiry_micros());
   }
   return out;
 }

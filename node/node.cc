@@ -59,8 +59,15 @@ absl::Status Node::Start() {
   RETURN_IF_ERROR(ValidateNodeOptions(options_));
   ASSIGN_OR_RETURN(engine_, storage::Engine::Open(rt_, options_.engine));
   ASSIGN_OR_RETURN(generation_, NextGeneration());
-  store_ = std::make_unique<ReplicaStore>(rt_, *engine_, ActorId(rt_.self(), generation_),
-                                          options_.resolution);
+  // Actors retired after a handoff take numbers from the same sequence, so a restart (which
+  // takes the next) never reuses one.
+  store_ = std::make_unique<ReplicaStore>(
+      rt_, *engine_, ActorId(rt_.self(), generation_),
+      [this]() -> absl::StatusOr<uint64_t> {
+        ASSIGN_OR_RETURN(const uint64_t number, NextGeneration());
+        return ActorId(rt_.self(), number);
+      },
+      options_.resolution);
   RingState saved_ring;
   ASSIGN_OR_RETURN(std::optional<std::string> ring_bytes, engine_->GetMeta(kRingMeta));
   if (ring_bytes.has_value() && !saved_ring.ParseFromString(*ring_bytes)) {

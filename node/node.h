@@ -45,6 +45,7 @@ class Node {
   absl::Status Stop();
 
   bool started() const { return coordinator_ != nullptr; }
+  // This life's generation (membership's incarnation; the first dot issuer id's number).
   uint64_t generation() const { return generation_; }
   RpcEndpoint& rpc() { return rpc_; }
   // REQUIRES: started().
@@ -56,6 +57,8 @@ class Node {
   storage::Engine& engine() { return *engine_; }
 
  private:
+  // The next number of the node's persisted sequence (durable before it returns): each start
+  // takes one as its generation, and so does each actor the replica store retires.
   absl::StatusOr<uint64_t> NextGeneration();
 
   Runtime& rt_;

@@ -1,5 +1,9 @@
 #include "node/replica_store.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "net/assert.h"
 #include "net/status_macros.h"
@@ -14,8 +18,13 @@ uint64_t ActorId(NodeId node, uint64_t generation) {
 }
 
 ReplicaStore::ReplicaStore(Runtime& rt, storage::Engine& engine, uint64_t actor,
-                           storage::Resolution resolution)
-    : rt_(rt), engine_(engine), actor_(actor), resolution_(resolution) {
+                           ActorSource next_actor, storage::Resolution resolution)
+    : rt_(rt),
+      engine_(engine),
+      actor_(actor),
+      next_actor_(std::move(next_actor)),
+      resolution_(resolution) {
+  KV_ASSERT(next_actor_ != nullptr);
   KV_ASSERT(resolution == storage::Resolution::kDottedVersionVectors ||
             resolution == storage::Resolution::kLastWriterWins);
 }
@@ -44,13 +53,16 @@ absl::StatusOr<std::optional<Record>> ReplicaStore::Read(PartitionId p, absl::st
   return storage::Merge(*local, hint->record, resolution_);
 }
 
-absl::StatusOr<Record> ReplicaStore::CoordinateWrite(PartitionId p, absl::string_view key,
-                                                     const storage::Context& context,
-                                                     storage::Write write, size_t siblings_max) {
+absl::StatusOr<CoordinatedWrite> ReplicaStore::CoordinateWrite(PartitionId p, absl::string_view key,
+                                                               const storage::Context& context,
+                                                               storage::Write write,
+                                                               size_t siblings_max) {
   const int64_t now = absl::ToUnixMicros(rt_.WallNow());
   const uint64_t counter = ++counter_;
+  storage::Dot dot;
   absl::StatusOr<std::optional<Record>> stored = engine_.Update(
       p, key, [&](const std::optional<Record>& current) -> absl::StatusOr<std::optional<Record>> {
+        // The actor as of reading the local copy: DropPartition retires it before deleting.
         Record next = storage::Update(current.value_or(storage::EmptyRecord()), context, actor_,
                                       std::move(write), now, counter, resolution_);
         if (storage::SiblingCount(next) > siblings_max) {
@@ -59,15 +71,37 @@ absl::StatusOr<Record> ReplicaStore::CoordinateWrite(PartitionId p, absl::string
               " siblings, more than the limit of ", siblings_max,
               "; read it and write back with its context to resolve them"));
         }
+        dot = storage::Dot{actor_, storage::Context::FromProto(next.context()).counter(actor_)};
         return std::optional<Record>(std::move(next));
       });
   if (!stored.ok()) return stored.status();
-  // The record's own counter may be higher (writes of an earlier life of this actor id are
-  // impossible, but a client context can carry any counter): keep the sequence above it.
-  for (const storage::Sibling& s : (*stored)->siblings()) {
-    if (s.dot_node() == actor_) counter_ = std::max(counter_, s.dot_counter());
-  }
-  return **stored;
+  KV_ASSERT(stored->has_value());
+  KV_ASSERT(dot.counter >= counter);
+  // The dot may be higher than `counter` (a client context can carry any counter): keep the
+  // sequence above it.
+  counter_ = std::max(counter_, dot.counter);
+  return CoordinatedWrite{**std::move(stored), dot};
+}
+
+absl::Status ReplicaStore::DropPartition(PartitionId p) {
+  std::vector<std::string> keys;
+  // A corrupt record stops the scan; the keys before it are dropped, the rest stay (as before a
+  // handoff, anti-entropy no longer visits them).
+  (void)engine_.ScanPartition(p, [&](absl::string_view key, const Record&) {
+    keys.emplace_back(key);
+    return true;
+  });
+  if (keys.empty()) return absl::OkStatus();
+  // Retired before the first deletion: a write that reads a copy after it is gone (or streamed
+  // back incomplete) gets the new actor, whose dots the old copy never held.
+  ASSIGN_OR_RETURN(const uint64_t fresh, next_actor_());
+  KV_ASSERT(fresh != actor_);
+  rt_.Log(LogLevel::kInfo, "dropping partition %d (%d keys): actor %d retired for %d", p,
+          keys.size(), actor_, fresh);
+  actor_ = fresh;
+  storage::WriteBatch drop;
+  for (const std::string& key : keys) drop.DeleteRecord(p, key);
+  return engine_.Write(std::move(drop));
 }
 
 }  // namespace kv::node

@@ -1,11 +1,20 @@
 // A node's local replica data on the storage engine: merges of records sent by other nodes (as
 // replicas or as stand-ins keeping hints), reads, and the coordinator's own writes with fresh dots.
 //
-// Dots: this node writes as `actor` (its node id and generation: a new actor each start, so dots
-// of a life whose unsynced writes a crash may have lost are never reissued), with counters from
-// one node-wide sequence that only grows (so a key whose dead record was purged never gets a dot
-// other replicas already cover). A write is stored here before any other replica is asked, so
-// every dot this actor issued for a key was seen by it, which the version vectors rely on.
+// Dots: this node writes as `actor` (its node id and a number from its persisted generation
+// sequence), with counters from one node-wide sequence that only grows (so a key whose dead record
+// was purged never gets a dot other replicas already cover). A version vector entry (actor, n)
+// stands for every dot of that actor up to n, so a write this store coordinates covers all of its
+// actor's earlier dots for the key (storage/record/dvv.h, Update). That is sound only while the
+// local copy of the key holds every dot the actor issued for it; the store keeps it so:
+//   - a write is stored in the local copy before any other replica is asked (even when this node
+//     only stands in for a replica, or was not one at all), and a failed local write fails the put;
+//   - a crash may lose unsynced writes: every start takes a new actor (a new generation);
+//   - deleting a copy (DropPartition, after a handoff) first retires the actor and takes a new one,
+//     so a later write with no local copy, or with one streamed back from replicas that missed some
+//     of the old actor's writes, cannot claim to have seen them;
+//   - purging a record (storage/engine/expiry_filter.h) removes only versions that are all dead,
+//     whose dots any later write may supersede.
 //
 // Resolution (storage/record/resolution.h): every update and merge this store makes (coordinated
 // writes, replica writes, read repair, hints, handoff, transfers, anti-entropy) resolves concurrent
@@ -14,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "absl/status/statusor.h"
@@ -26,12 +36,23 @@
 
 namespace kv::node {
 
-// The dot issuer id of `node` in its `generation`th life.
+// The dot issuer id of `node` numbered `generation` (a start or a retired actor takes the next).
 uint64_t ActorId(NodeId node, uint64_t generation);
+
+// Returns a dot issuer id the node has never used, durably reserved (a crash never hands it out
+// again) before it returns.
+using ActorSource = std::function<absl::StatusOr<uint64_t>()>;
+
+// A write this store coordinated: the stored record and the dot the write got.
+struct CoordinatedWrite {
+  storage::Record record;
+  storage::Dot dot;
+};
 
 class ReplicaStore {
  public:
-  ReplicaStore(Runtime& rt, storage::Engine& engine, uint64_t actor,
+  // Writes as `actor` until DropPartition retires it for the next one from `next_actor`.
+  ReplicaStore(Runtime& rt, storage::Engine& engine, uint64_t actor, ActorSource next_actor,
                storage::Resolution resolution = storage::Resolution::kDottedVersionVectors);
 
   // Merges `record` into the local copy of the key (or into the hint for `hint_for`).
@@ -43,13 +64,21 @@ class ReplicaStore {
                                                       NodeId hint_for = kNoNode);
 
   // Applies a client's put or delete (made with `context`) to the local copy with a new dot, and
-  // returns the stored record (under LWW it holds the newer of the current value and this write,
-  // so this write may already be lost). FAILED_PRECONDITION if the key would have more than
-  // `siblings_max` siblings (Riak's max_siblings lesson: refuse, don't grow without bound).
-  absl::StatusOr<storage::Record> CoordinateWrite(PartitionId p, absl::string_view key,
-                                                  const storage::Context& context,
-                                                  storage::Write write, size_t siblings_max);
+  // returns the stored record and the dot (under LWW the record holds the newer of the current
+  // value and this write, so this write may already be lost). FAILED_PRECONDITION if the key would
+  // have more than `siblings_max` siblings (Riak's max_siblings lesson: refuse, don't grow without
+  // bound).
+  absl::StatusOr<CoordinatedWrite> CoordinateWrite(PartitionId p, absl::string_view key,
+                                                   const storage::Context& context,
+                                                   storage::Write write, size_t siblings_max);
 
+  // Deletes the local copy of every key of `p` (the partition was handed off). Retires the actor
+  // first if there is anything to delete (see the top of this file). Errors: drawing the new actor
+  // failed (nothing deleted), or the deletion did (the actor is already new; call again).
+  // REQUIRES: on a fiber.
+  absl::Status DropPartition(PartitionId p);
+
+  // The current dot issuer id; DropPartition changes it.
   uint64_t actor() const { return actor_; }
   // How this store resolves concurrent writes; whoever merges records for it (a coordinator's
   // read) uses the same.
@@ -60,8 +89,9 @@ class ReplicaStore {
   Runtime& rt_;
   storage::Engine& engine_;
   uint64_t actor_;
+  ActorSource next_actor_;
   storage::Resolution resolution_;
-  uint64_t counter_ = 0;  // node-wide dot counter of this actor
+  uint64_t counter_ = 0;  // node-wide dot counter (kept across actors of this life)
 };
 
 }  // namespace kv::node

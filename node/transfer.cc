@@ -171,14 +171,7 @@ void OwnershipTransfer::DropGivenAway() {
     }
     changed = true;
     if (Contains(ring->PreferenceList(p, n_val_), rt_.self())) continue;  // a replica again
-    std::vector<std::string> keys;
-    (void)store_.engine().ScanPartition(p, [&](absl::string_view key, const storage::Record&) {
-      keys.emplace_back(key);
-      return true;
-    });
-    storage::WriteBatch drop;
-    for (const std::string& key : keys) drop.DeleteRecord(p, key);
-    if (store_.engine().Write(std::move(drop)).ok()) {
+    if (store_.DropPartition(p).ok()) {
       ++stats_.partitions_dropped;
     } else {
       keep.push_back(p);  // try again next round

@@ -6,7 +6,8 @@
 // kept as hints for the list (Coordinator); the streamed records merge with all of it (dotted
 // version vectors), so nothing is dropped. A node giving a partition away streams it twice (the
 // second pass catches writes that landed behind the first pass's cursor) and then deletes its
-// copy. Anti-entropy remains the backstop.
+// copy (ReplicaStore::DropPartition, which first retires the node's dot issuer id). Anti-entropy
+// remains the backstop.
 #pragma once
 
 #include <cstdint>

@@ -53,9 +53,12 @@ struct Write {
 // `min_counter` raises the new dot's counter to at least that value: a node that draws counters
 // from one node-wide sequence (never reset, unlike a key's record, which a tombstone purge takes
 // away) never reissues a dot other replicas' contexts already cover. The new context then covers
-// every counter of this coordinator up to the new dot; that is sound because every dot a
-// coordinator issued for a key was seen by it (it stores a write locally before acknowledging
-// it). A coordinator that may have lost its own writes (a lost disk) must take a new id.
+// every counter of this coordinator up to the new dot, including the coordinator's dots for this
+// key that neither `record` nor client_context holds. That is sound only if `record` holds (or
+// has superseded) every dot this coordinator id issued for the key: the caller must store each
+// write in the record it later updates before acknowledging it, and take a new coordinator id
+// whenever that copy may miss one (its unsynced writes lost in a crash, the copy deleted after a
+// handoff: node/replica_store.h). A purge of a record whose versions are all dead is harmless.
 // REQUIRES: write.tombstone implies write.value is empty; write.expiry_micros >= 0.
 Record Update(const Record& record, const Context& client_context, uint64_t coordinator,
               Write write, int64_t wall_now_micros, uint64_t min_counter = 0);
@@ -113,9 +116,9 @@ struct PruneOptions {
 // merge with an unpruned context of that node drops it again). It is never a silent loss of an
 // acknowledged write, provided dots are never reissued, which the self_node rule above guarantees
 // as long as a coordinator runs Update on its own copy of the key and neither loses nor purges
-// that copy (a crash that loses its
-// local copy, or tombstone garbage collection, restarts its counter; that is the node's problem to
-// solve, e.g. with a new node id per incarnation, and is outside what pruning can protect against).
+// that copy (a crash that loses its local copy, a handoff that deletes it, or tombstone garbage
+// collection restarts its counter; that is the node's problem to solve, and node/replica_store.h
+// does, with a new coordinator id per life and per deleted partition and a node-wide counter).
 Record PruneContext(const Record& record, uint64_t self_node, const PruneOptions& options,
                     int64_t wall_now_micros);
 

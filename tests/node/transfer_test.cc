@@ -3,7 +3,10 @@
 // sender resumes the stream, and writes during the transfer are kept.
 #include "node/transfer.h"
 
+#include <algorithm>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/node/cluster_test_util.h"
@@ -186,6 +189,69 @@ TEST(TransferTest, WritesDuringAJoinAreKept) {
     }
   }
   EXPECT_EQ(wrong, 0);
+}
+
+// A node whose copy of a partition was deleted after a handoff no longer holds the writes it
+// coordinated there. If it then coordinated a write to one of those keys under the same dot
+// issuer id (as a stand-in under a sloppy quorum), its version vector entry would claim them, and
+// the replicas holding them would drop them although no client ever saw them.
+TEST(TransferTest, ANodeThatHandedAPartitionOffDoesNotSupersedeWhatItNoLongerHolds) {
+  SimCluster c(36, 4, TransferOnly);
+  constexpr int kKeys = 200;
+  std::map<std::string, uint64_t> issuer;  // key -> dot issuer of its first write
+  std::string key;                         // set by the test: the key to write again via node 1
+  uint64_t second_issuer = 0;
+  c.AddClient([&](Runtime&, KvClient& client) {
+    FiberSleep(absl::Seconds(20));
+    for (int i = 0; i < kKeys; ++i) {
+      const std::string k = "k" + std::to_string(i);
+      auto put = client.Put(1, k, "old", {.w = 3});
+      ASSERT_TRUE(put.ok()) << put.status();
+      issuer[k] = put->dot_node();
+    }
+    while (key.empty()) FiberSleep(absl::Seconds(1));
+    auto put = client.Put(1, key, "new");  // blind: concurrent with "old"
+    ASSERT_TRUE(put.ok()) << put.status();
+    second_issuer = put->dot_node();
+  });
+  c.sim.RunFor(absl::Seconds(40));
+  ASSERT_EQ(issuer.size(), static_cast<size_t>(kKeys));
+  c.AddNode();
+  c.sim.RunFor(absl::Seconds(60));
+  ASSERT_GT(c.node(1).transfer().stats().partitions_dropped, 0u);
+  // A key node 1 wrote as coordinator and whose copy it has since deleted.
+  const Ring& ring = *c.node(1).membership().ring();
+  std::string chosen;
+  for (const auto& [k, actor] : issuer) {
+    const PartitionId p = ring.PartitionOf(k);
+    auto local = c.node(1).engine().Get(p, k);
+    if ((actor >> 32) == 1 && local.ok() && !local->has_value()) chosen = k;
+  }
+  ASSERT_FALSE(chosen.empty());
+  const PartitionId p = ring.PartitionOf(chosen);
+  const std::vector<NodeId> replicas = ring.PreferenceList(p, 3);
+  ASSERT_EQ(std::count(replicas.begin(), replicas.end(), 1), 0);
+  // Two replicas down: node 1 becomes a stand-in for the key and coordinates the next write.
+  c.sim.Crash(replicas[0]);
+  c.sim.Crash(replicas[1]);
+  c.sim.RunFor(absl::Seconds(20));
+  key = chosen;
+  c.sim.RunFor(absl::Seconds(10));
+  ASSERT_NE(second_issuer, 0u);
+  EXPECT_NE(second_issuer, issuer[chosen]) << "node 1 retired the id whose writes it dropped";
+  c.sim.Start(replicas[0]);
+  c.sim.Start(replicas[1]);
+  c.sim.RunFor(absl::Seconds(60));  // hints delivered
+  storage::Record merged = storage::EmptyRecord();
+  for (NodeId replica : replicas) {
+    auto r = c.node(replica).engine().Get(p, chosen);
+    ASSERT_TRUE(r.ok()) << r.status();
+    if (r->has_value()) merged = storage::Merge(merged, **r);
+  }
+  std::vector<std::string> live;
+  for (const storage::Sibling* s : storage::LiveValues(merged, 0)) live.push_back(s->value());
+  std::sort(live.begin(), live.end());
+  EXPECT_EQ(live, (std::vector<std::string>{"new", "old"}));
 }
 
 }  // namespace

@@ -147,5 +147,17 @@ TEST(DvvUpdateTest, ANodeWideCounterIsNeverReissuedAfterAPurge) {
   EXPECT_EQ(next.siblings(0).dot_counter(), 43u);
 }
 
+TEST(DvvUpdateTest, ACoordinatorWhoseCopyLostItsOwnDotCoversItSoItMustTakeANewId) {
+  // Node 5 wrote "a" as (5,3); replica B holds it. Node 5's own copy is gone (handed off).
+  const Record replica_b = Update(EmptyRecord(), Context(), 5, Write::Put("a"), 1, 3);
+  // A blind write through node 5 as the same id gets (5,7): its context {5:7} claims (5,3) too,
+  // and B drops "a" although no client saw it.
+  const Record same_id = Update(EmptyRecord(), Context(), 5, Write::Put("b"), 2, 7);
+  EXPECT_EQ(Values(Merge(replica_b, same_id)), (Strings{"b"})) << "the hazard";
+  // Under a new id (node/replica_store.h retires the old one) both stay: they are concurrent.
+  const Record new_id = Update(EmptyRecord(), Context(), 6, Write::Put("b"), 2, 7);
+  EXPECT_EQ(Values(Merge(replica_b, new_id)), (Strings{"a", "b"}));
+}
+
 }  // namespace
 }  // namespace kv::storage
