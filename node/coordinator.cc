@@ -85,6 +85,7 @@ Coordinator::Coordinator(Runtime& rt, RpcEndpoint& rpc, Membership& membership,
   KV_ASSERT(options_.n >= 1);
   KV_ASSERT(options_.r >= 1 && options_.r <= options_.n);
   KV_ASSERT(options_.w >= 1 && options_.w <= options_.n);
+  KV_ASSERT(options_.clock_offset_max >= absl::ZeroDuration());
 }
 
 void Coordinator::Register() {
@@ -272,8 +273,11 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
     return timed_out ? absl::DeadlineExceededError(message) : absl::UnavailableError(message);
   }
   ClientPutReply out;
-  out.set_context(storage::ReadContext(record).Encode());
-  AddLiveValues(record, absl::ToUnixMicros(rt_.WallNow()), out.mutable_values());
+  const int64_t replied = absl::ToUnixMicros(rt_.WallNow());
+  AddLiveValues(record, replied, out.mutable_values());
+  out.set_context(
+      storage::ReplyContext(record, replied, absl::ToInt64Microseconds(options_.clock_offset_max))
+          .Encode());
   out.set_acks(acks);
   // The dot the write got (the store's actor may have changed since).
   out.set_dot_node(written.dot.node);
@@ -372,9 +376,12 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
     }
   }
   ClientGetReply out;
-  AddLiveValues(merged, absl::ToUnixMicros(rt_.WallNow()), out.mutable_values());
+  const int64_t replied = absl::ToUnixMicros(rt_.WallNow());
+  AddLiveValues(merged, replied, out.mutable_values());
   KV_SOMETIMES(rt_, out.values_size() > 1);  // a read returned siblings
-  out.set_context(storage::ReadContext(merged).Encode());
+  out.set_context(
+      storage::ReplyContext(merged, replied, absl::ToInt64Microseconds(options_.clock_offset_max))
+          .Encode());
   out.set_replies(replies_ok);
 
   if (options_.read_repair && merged.siblings_size() > 0) {

@@ -9,10 +9,10 @@
 // background. A retry carrying the same request id gets the first answer, not a second write.
 //
 // Get: asks the replicas, answers once R replied with the merge of their records (live siblings
-// and the causal context); then, in the background, waits for the rest and writes the merged
-// record back to every replica whose copy differed (read repair). Records are merged under the
-// store's resolution (ReplicaStore::resolution): under last-writer-wins a read returns at most one
-// value.
+// and the causal context of what it showed: storage::ReplyContext); then, in the background, waits
+// for the rest and writes the merged record back to every replica whose copy differed (read
+// repair). Records are merged under the store's resolution (ReplicaStore::resolution): under
+// last-writer-wins a read returns at most one value.
 //
 // N, R, W come from the options and may be changed per request: N lowered (the first n of the
 // preference list), R and W anywhere in 1..n.
@@ -42,6 +42,11 @@ struct CoordinatorOptions {
   Duration request_timeout = absl::Seconds(1);
   size_t siblings_max = 64;
   bool read_repair = true;
+  // The most two nodes' wall clocks may disagree. A value that expired on this node's clock less
+  // than this long ago is hidden from a reply but left out of its context, so a write made with
+  // that context does not supersede a value that may still be live elsewhere (storage::
+  // ReplyContext); it stays a sibling until it has been expired this long.
+  Duration clock_offset_max = absl::Minutes(1);
   // Completed requests remembered for retries (oldest forgotten first).
   size_t dedup_entries_max = 65536;
 };

@@ -35,6 +35,9 @@ absl::Status ValidateNodeOptions(const NodeOptions& o) {
     return absl::InvalidArgumentError(
         absl::StrCat("need 1 <= R, W <= N; got N=", c.n, " R=", c.r, " W=", c.w));
   }
+  if (c.clock_offset_max < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("coordinator.clock_offset_max must not be negative");
+  }
   if (o.membership.n_val != c.n) {
     return absl::InvalidArgumentError("membership.n_val must equal coordinator.n");
   }

@@ -56,6 +56,19 @@ Context ReadContext(const Record& record) {
   return Context::FromProto(record.context());
 }
 
+Context ReplyContext(const Record& record, int64_t wall_now_micros,
+                     int64_t clock_offset_max_micros) {
+  KV_ASSERT(clock_offset_max_micros >= 0);
+  Context context = ReadContext(record);
+  for (const Sibling& s : record.siblings()) {
+    if (s.tombstone() || !IsExpired(s, wall_now_micros)) continue;  // a delete, or shown
+    if (OlderThan(s.expiry_micros(), clock_offset_max_micros, wall_now_micros)) continue;
+    context.Exclude(DotOf(s));  // hidden here, but maybe live on another node's clock
+  }
+  KV_ASSERT(context.size() <= static_cast<size_t>(record.context().entries_size()));
+  return context;
+}
+
 Write Write::Put(std::string value, int64_t expiry_micros) {
   return Write{std::move(value), false, expiry_micros};
 }
@@ -86,7 +99,7 @@ Record Update(const Record& record, const Context& client_context, uint64_t coor
   }
   if (!placed) *out.add_siblings() = std::move(fresh);
   context.Advance(dot, wall_now_micros);
-  context.ToProto(out.mutable_context());
+  context.ToRecord(&out);
   AssertValid(out);
   return out;
 }
@@ -112,7 +125,7 @@ Record Merge(const Record& a, const Record& b) {
   }
   Context joined = ca;
   joined.Join(cb);
-  joined.ToProto(out.mutable_context());
+  joined.ToRecord(&out);
   AssertValid(out);
   return out;
 }
@@ -164,7 +177,7 @@ Record PruneContext(const Record& record, uint64_t self_node, const PruneOptions
     context.Erase(node);
   }
   Record out = record;
-  context.ToProto(out.mutable_context());
+  context.ToRecord(&out);
   AssertValid(out);
   return out;
 }

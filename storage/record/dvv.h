@@ -2,8 +2,8 @@
 // stored Record (record.proto).
 //
 // Model. A record is a set of siblings, each tagged with the dot of the write that made it, plus a
-// causal context (a version vector, context.h) summarising every write the record has seen,
-// superseded or not. Invariant: the context covers every sibling's dot. Then:
+// causal context (a version vector with exceptions, context.h) summarising every write the record
+// has seen, superseded or not. Invariant: the context covers every sibling's dot. Then:
 //   - a sibling the context covers but the record does not hold was superseded (deleted knowingly);
 //   - a sibling the context does not cover is news.
 // Merge uses exactly that to tell "superseded" from "not yet seen", which plain version vectors
@@ -28,8 +28,19 @@ namespace kv::storage {
 // The record of a key that has never been written: no siblings, empty context.
 Record EmptyRecord();
 
-// The causal context to hand a client on a read of `record` (encode it with Context::Encode).
+// Everything `record` has seen: its context.
 Context ReadContext(const Record& record);
+
+// The causal context to hand a client that was shown LiveValues(record, wall_now_micros) (encode
+// it with Context::Encode): the record's context, except the dots of siblings that expired less
+// than clock_offset_max_micros before wall_now_micros. Such a value is hidden by this node's clock
+// but may still be live by another node's (clocks may disagree by that much), so a write made
+// with this context keeps it as a sibling instead of superseding a value its client never saw.
+// Once it has been expired that long the context covers it, and the next such write removes it.
+// Tombstones stay covered: a write after a delete supersedes it.
+// REQUIRES: clock_offset_max_micros >= 0.
+Context ReplyContext(const Record& record, int64_t wall_now_micros,
+                     int64_t clock_offset_max_micros);
 
 // What a put or delete writes.
 struct Write {

@@ -28,8 +28,9 @@ std::string Seal(uint8_t version, absl::string_view payload) {
   return out;
 }
 
-absl::StatusOr<absl::string_view> Open(absl::string_view bytes, uint8_t expected_version,
-                                       absl::string_view what) {
+absl::StatusOr<Opened> Open(absl::string_view bytes, uint8_t newest_version,
+                            absl::string_view what) {
+  KV_ASSERT(newest_version >= 1);
   if (bytes.size() < kEnvelopeHeaderBytes) {
     return absl::DataLossError(absl::StrCat(what, " too short: ", bytes.size(),
                                             " bytes, the header alone is ", kEnvelopeHeaderBytes));
@@ -43,13 +44,13 @@ absl::StatusOr<absl::string_view> Open(absl::string_view bytes, uint8_t expected
   if (EnvelopeCrc(version, payload) != stored_crc) {
     return absl::DataLossError(absl::StrCat(what, " checksum mismatch"));
   }
-  if (version != expected_version) {
+  if (version < 1 || version > newest_version) {
     return absl::FailedPreconditionError(
         absl::StrCat("unsupported ", what, " format version ", static_cast<int>(version),
-                     " (this build reads version ", static_cast<int>(expected_version), ")"));
+                     " (this build reads versions 1 to ", static_cast<int>(newest_version), ")"));
   }
   KV_ASSERT(payload.size() + kEnvelopeHeaderBytes == bytes.size());
-  return payload;
+  return Opened{version, payload};
 }
 
 }  // namespace kv::storage

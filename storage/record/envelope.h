@@ -25,11 +25,20 @@ uint32_t Crc32c(absl::string_view bytes);
 // Returns the envelope of `payload` with version byte `version`.
 std::string Seal(uint8_t version, absl::string_view payload);
 
-// Checks an envelope and returns a view of its payload (pointing into `bytes`, which must outlive
-// it). `what` names the blob in error messages ("record", "causal context").
+// An envelope's version byte and a view of its payload (pointing into the opened bytes, which
+// must outlive it).
+struct Opened {
+  uint8_t version = 0;
+  absl::string_view payload;
+};
+
+// Checks an envelope written in any version from 1 to `newest_version` (a reader of several
+// versions then parses the payload by `version`). `what` names the blob in error messages
+// ("record", "causal context").
 // Errors: DATA_LOSS if shorter than the header or the checksum does not match;
-// FAILED_PRECONDITION naming the version if the checksum matches but version != expected_version.
-absl::StatusOr<absl::string_view> Open(absl::string_view bytes, uint8_t expected_version,
-                                       absl::string_view what);
+// FAILED_PRECONDITION naming the version if the checksum matches but the version is not one this
+// build reads.
+absl::StatusOr<Opened> Open(absl::string_view bytes, uint8_t newest_version,
+                            absl::string_view what);
 
 }  // namespace kv::storage

@@ -13,19 +13,24 @@ std::string EncodeRecord(const Record& record) {
   KV_ASSERT_MSG(valid.ok(), valid.message());
   std::string payload;
   KV_ASSERT(record.SerializeToString(&payload));
-  return Seal(kRecordFormatVersion, payload);
+  return Seal(static_cast<uint8_t>(record.format_version()), payload);
 }
 
 absl::StatusOr<Record> DecodeRecord(absl::string_view bytes) {
-  absl::StatusOr<absl::string_view> payload = Open(bytes, kRecordFormatVersion, "record");
-  if (!payload.ok()) return payload.status();
+  absl::StatusOr<Opened> opened = Open(bytes, kRecordFormatVersionUnseen, "record");
+  if (!opened.ok()) return opened.status();
   Record record;
-  if (!record.ParseFromArray(payload->data(), static_cast<int>(payload->size()))) {
+  if (!record.ParseFromArray(opened->payload.data(), static_cast<int>(opened->payload.size()))) {
     return absl::DataLossError(
         "record does not parse (checksum matched: written by a buggy writer)");
   }
   if (absl::Status s = ValidateRecord(record); !s.ok()) {
     return absl::DataLossError(absl::StrCat("record breaks its invariants: ", s.message()));
+  }
+  if (record.format_version() != opened->version) {
+    return absl::DataLossError(absl::StrCat("record format_version ", record.format_version(),
+                                            " in an envelope of version ",
+                                            static_cast<int>(opened->version)));
   }
   return record;
 }

@@ -1,9 +1,10 @@
 // The on-disk and on-the-wire bytes of one record:
 //
-//   [1 byte format version = kRecordFormatVersion][4 bytes CRC-32C, LE][Record protobuf bytes]
+//   [1 byte format version = Record.format_version][4 bytes CRC-32C, LE][Record protobuf bytes]
 //
-// (envelope.h; the CRC also covers the version byte). DecodeRecord never returns a record it did
-// not verify: checksum, version, protobuf parse and the record invariants (validate.h).
+// The envelope is envelope.h's (the CRC also covers the version byte); the version is 1, or 2 when
+// the context lists unseen counters (validate.h). DecodeRecord never returns a record it did not
+// verify: checksum, version, protobuf parse and the record invariants (validate.h).
 #pragma once
 
 #include <string>
@@ -20,9 +21,9 @@ std::string EncodeRecord(const Record& record);
 // Errors (the message names the problem):
 //   DATA_LOSS "record checksum mismatch" if any bit of the bytes changed, or shorter than the
 //   header; FAILED_PRECONDITION "unsupported record format version N ..." for an intact record
-//   written by a
-//     format this build does not read;
-//   DATA_LOSS if the checksummed bytes do not parse or break the record invariants (a writer bug).
+//   written in a format this build does not read;
+//   DATA_LOSS if the checksummed bytes do not parse, break the record invariants or state another
+//   version than the envelope's (a writer bug).
 absl::StatusOr<Record> DecodeRecord(absl::string_view bytes);
 
 }  // namespace kv::storage

@@ -33,7 +33,7 @@ Record MergeNewest(const Record& a, const Record& b) {
   joined.Join(Context::FromProto(b.context()));
   Record out = EmptyRecord();
   if (newest != nullptr) *out.add_siblings() = *newest;
-  joined.ToProto(out.mutable_context());
+  joined.ToRecord(&out);
   AssertValid(out);
   KV_ASSERT(out.siblings_size() <= 1);
   return out;

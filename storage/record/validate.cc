@@ -1,5 +1,7 @@
 #include "storage/record/validate.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "net/assert.h"
 
@@ -13,7 +15,9 @@ absl::Status CheckSiblingsCovered(const Record& record) {
   for (const Sibling& s : record.siblings()) {
     while (e < entries.size() && entries[e].node() < s.dot_node()) ++e;
     if (e == entries.size() || entries[e].node() != s.dot_node() ||
-        entries[e].counter() < s.dot_counter()) {
+        entries[e].counter() < s.dot_counter() ||
+        std::binary_search(entries[e].unseen().begin(), entries[e].unseen().end(),
+                           s.dot_counter())) {
       return absl::InvalidArgumentError(absl::StrCat("sibling (", s.dot_node(), ", ",
                                                      s.dot_counter(),
                                                      ") is not covered by the record's context"));
@@ -59,16 +63,39 @@ absl::Status ValidateVersionVector(const VersionVector& vv) {
       return absl::InvalidArgumentError(
           absl::StrCat("context entries not in strictly increasing node order at node ", e.node()));
     }
+    uint64_t previous = 0;
+    for (uint64_t unseen : e.unseen()) {
+      if (unseen <= previous || unseen >= e.counter()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("context entry for node ", e.node(), " (counter ", e.counter(),
+                         ") has unseen counter ", unseen, " out of order or not in [1, counter)"));
+      }
+      previous = unseen;
+    }
   }
   return absl::OkStatus();
 }
 
-absl::Status ValidateRecord(const Record& record) {
-  if (record.format_version() != kRecordFormatVersion) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "record format_version ", record.format_version(), ", expected ", kRecordFormatVersion));
+bool HasUnseen(const VersionVector& vv) {
+  for (const VersionVectorEntry& e : vv.entries()) {
+    if (e.unseen_size() > 0) return true;
   }
+  return false;
+}
+
+uint8_t RecordFormatVersionFor(const VersionVector& vv) {
+  return HasUnseen(vv) ? kRecordFormatVersionUnseen : kRecordFormatVersion;
+}
+
+absl::Status ValidateRecord(const Record& record) {
   if (absl::Status s = ValidateVersionVector(record.context()); !s.ok()) return s;
+  const uint8_t version = RecordFormatVersionFor(record.context());
+  if (record.format_version() != version) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("record format_version ", record.format_version(), ", expected ", version,
+                     version == kRecordFormatVersion ? " (its context lists no unseen counters)"
+                                                     : " (its context lists unseen counters)"));
+  }
   const Sibling* prev = nullptr;
   for (const Sibling& s : record.siblings()) {
     if (absl::Status st = CheckSibling(s, prev); !st.ok()) return st;

@@ -276,5 +276,44 @@ TEST(CoordinatorTest, TheSiblingGuardRefusesWritesPastTheLimit) {
   EXPECT_EQ(results, (std::vector<std::string>{"ok", "ok", "FAILED_PRECONDITION"}));
 }
 
+// Expiry is judged by each node's wall clock. Node 2's clock runs 40 s ahead: it hides a value
+// with a 30 s TTL right after it was written. A client reads through node 2 (nothing), then writes
+// with that read's context. Returns what a read through node 1 (correct clock) shows afterwards.
+std::vector<std::string> WriteAfterAFastClockHidYourValue(Duration clock_offset_max) {
+  SimCluster c(41, 3, [clock_offset_max](NodeOptions& o) {
+    o.coordinator.clock_offset_max = clock_offset_max;
+  });
+  bool jumped = false;
+  std::vector<std::string> seen_by_node_1 = {"not read"};
+  c.AddClient([&](Runtime&, KvClient& client) {
+    FiberSleep(absl::Seconds(20));
+    ASSERT_TRUE(client.Put(1, "session", "ttl", {.ttl = absl::Seconds(30), .w = 3}).ok());
+    while (!jumped) FiberSleep(absl::Seconds(1));
+    auto hidden = client.Get(2, "session", /*r=*/3);
+    ASSERT_TRUE(hidden.ok()) << hidden.status();
+    EXPECT_TRUE(Values(*hidden).empty()) << "by node 2's clock the value has expired";
+    ASSERT_TRUE(client.Put(2, "session", "next", {.context = hidden->context(), .w = 3}).ok());
+    auto seen = client.Get(1, "session", /*r=*/3);
+    ASSERT_TRUE(seen.ok()) << seen.status();
+    seen_by_node_1 = Values(*seen);
+  });
+  c.sim.RunFor(absl::Seconds(25));
+  c.sim.JumpWallClock(2, absl::Seconds(40));
+  jumped = true;
+  c.sim.RunFor(absl::Seconds(10));
+  return seen_by_node_1;
+}
+
+TEST(CoordinatorTest, AValueHiddenByAFastClockIsNotReplacedByAWriteThatNeverSawIt) {
+  // The read's context leaves out the value it hid (expired less than clock_offset_max ago), so
+  // the write does not supersede it: where it has not expired, it is a sibling of the new one.
+  EXPECT_EQ(WriteAfterAFastClockHidYourValue(absl::Minutes(1)),
+            (std::vector<std::string>{"next", "ttl"}));
+  // With no allowance for clock offsets the context covers everything the record had seen, and
+  // the write silently replaces a value its client was never shown.
+  EXPECT_EQ(WriteAfterAFastClockHidYourValue(absl::ZeroDuration()),
+            (std::vector<std::string>{"next"}));
+}
+
 }  // namespace
 }  // namespace kv::node

@@ -2,6 +2,7 @@
 // altered, the put could delete versions the client never saw; so a damaged context must be
 // refused, never reinterpreted.
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -55,9 +56,9 @@ TEST(DvvContextTest, EveryFlippedBitIsRefused) {
 TEST(DvvContextTest, UnknownVersionAndMalformedContentsAreRefused) {
   VersionVector vv;
   Make({{1, 3}}).ToProto(&vv);
-  const absl::StatusOr<Context> future = Context::Decode(Seal(2, vv.SerializeAsString()));
+  const absl::StatusOr<Context> future = Context::Decode(Seal(3, vv.SerializeAsString()));
   EXPECT_EQ(future.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(absl::StrContains(future.status().message(), "format version 2")) << future.status();
+  EXPECT_TRUE(absl::StrContains(future.status().message(), "format version 3")) << future.status();
 
   VersionVector zero;
   zero.add_entries()->set_node(4);  // counter 0
@@ -98,15 +99,98 @@ TEST(DvvContextTest, CoversDescendsConcurrent) {
   EXPECT_FALSE(Concurrent(a, a));
 }
 
-// Contexts with random counters and stamps (including equal counters with different stamps, as
-// after a reissued dot): Join must still be commutative, associative and an upper bound.
+// Exceptions: a context that was not shown a write does not cover it, although it covers writes
+// of the same node after it; an old build must not be able to read such a context as if it did.
+TEST(DvvContextTest, AnExcludedDotIsNotCoveredButTheOthersAre) {
+  Context c = Make({{1, 9}, {2, 4}});
+  c.Exclude(Dot{1, 5});
+  EXPECT_FALSE(c.Covers(Dot{1, 5}));
+  EXPECT_TRUE(c.Covers(Dot{1, 4}));
+  EXPECT_TRUE(c.Covers(Dot{1, 9}));
+  EXPECT_EQ(c.counter(1), 9u);
+  EXPECT_TRUE(c.has_unseen());
+  EXPECT_TRUE(Make({{1, 9}, {2, 4}}).Descends(c));
+  EXPECT_FALSE(c.Descends(Make({{1, 9}})));
+  EXPECT_TRUE(c.Descends(Make({{1, 4}})));
+  // Joining a context that saw the write removes the exception.
+  Context joined = c;
+  joined.Join(Make({{1, 6}}));
+  EXPECT_TRUE(joined.Covers(Dot{1, 5}));
+  EXPECT_FALSE(joined.has_unseen());
+  // Excluding the highest counter lowers it, past exceptions just below it.
+  Context top = Make({{3, 7}});
+  top.Exclude(Dot{3, 6});
+  top.Exclude(Dot{3, 7});
+  EXPECT_EQ(top.counter(3), 5u);
+  EXPECT_FALSE(top.has_unseen());
+  Context gone = Make({{4, 1}});
+  gone.Exclude(Dot{4, 1});
+  EXPECT_TRUE(gone.empty());
+}
+
+TEST(DvvContextTest, ExceptionsTravelAsVersionTwoAndPlainContextsStayVersionOne) {
+  const Context plain = Make({{1, 3}, {2, 7}});
+  EXPECT_EQ(static_cast<uint8_t>(plain.Encode()[0]), kContextFormatVersion);
+  Context with = plain;
+  with.Exclude(Dot{2, 4});
+  const std::string bytes = with.Encode();
+  EXPECT_EQ(static_cast<uint8_t>(bytes[0]), kContextFormatVersionUnseen);
+  absl::StatusOr<Context> decoded = Context::Decode(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, with);
+  EXPECT_FALSE(decoded->Covers(Dot{2, 4}));
+  // The same exceptions under version 1 (which has none) or out of range: refused.
+  VersionVector vv;
+  with.ToProto(&vv);
+  EXPECT_EQ(Context::Decode(Seal(kContextFormatVersion, vv.SerializeAsString())).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  vv.mutable_entries(1)->add_unseen(9);  // above the counter
+  EXPECT_EQ(
+      Context::Decode(Seal(kContextFormatVersionUnseen, vv.SerializeAsString())).status().code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
+// Contexts with random counters, stamps and exceptions (including equal counters with different
+// stamps, as after a reissued dot): Join must still be commutative, associative and an upper
+// bound.
 Context RandomContext(Random& rng) {
   Context c;
   for (uint64_t node = 1; node <= 4; ++node) {
     if (rng.Bernoulli(0.3)) continue;
-    c.Advance(Dot{node, 1 + rng.Uniform(3)}, static_cast<int64_t>(rng.Uniform(3)));
+    c.Advance(Dot{node, 1 + rng.Uniform(5)}, static_cast<int64_t>(rng.Uniform(3)));
+    for (uint64_t counter = 1; counter <= c.counter(node); ++counter) {
+      if (rng.Bernoulli(0.2) && c.Covers(Dot{node, counter})) c.Exclude(Dot{node, counter});
+    }
   }
   return c;
+}
+
+// Every dot a RandomContext may cover.
+std::vector<Dot> AllDots() {
+  std::vector<Dot> dots;
+  for (uint64_t node = 1; node <= 4; ++node) {
+    for (uint64_t counter = 1; counter <= 5; ++counter) dots.push_back(Dot{node, counter});
+  }
+  return dots;
+}
+
+TEST(DvvContextTest, JoinIsTheUnionAndDescendsIsInclusionOfTheWritesSeen) {
+  for (uint64_t seed = 1; seed <= 3000; ++seed) {
+    SCOPED_TRACE(absl::StrCat("seed=", seed));
+    Random rng(seed);
+    const Context a = RandomContext(rng), b = RandomContext(rng);
+    Context ab = a;
+    ab.Join(b);
+    bool a_within_b = true;
+    for (const Dot& d : AllDots()) {
+      ASSERT_EQ(ab.Covers(d), a.Covers(d) || b.Covers(d)) << d.node << "," << d.counter;
+      a_within_b = a_within_b && (!a.Covers(d) || b.Covers(d));
+    }
+    ASSERT_EQ(b.Descends(a), a_within_b);
+    absl::StatusOr<Context> decoded = Context::Decode(ab.Encode());
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    ASSERT_EQ(*decoded, ab);
+  }
 }
 
 TEST(DvvContextTest, JoinIsTheLeastUpperBound) {

@@ -23,6 +23,8 @@ constexpr uint64_t kSeeds = 3000;
 // with other content (to prove Merge stays a join even then).
 const RandomRecordOptions kRealistic;
 const RandomRecordOptions kConflicting = testing::ReissuedDotOptions();
+// Records whose contexts list unseen counters (context.h exceptions).
+const RandomRecordOptions kUnseen = testing::UnseenDotOptions();
 
 class DvvMergeAlgebraTest : public ::testing::TestWithParam<RandomRecordOptions> {};
 
@@ -72,6 +74,7 @@ TEST_P(DvvMergeAlgebraTest, EmptyRecordIsTheIdentity) {
 
 INSTANTIATE_TEST_SUITE_P(Realistic, DvvMergeAlgebraTest, ::testing::Values(kRealistic));
 INSTANTIATE_TEST_SUITE_P(ReissuedDots, DvvMergeAlgebraTest, ::testing::Values(kConflicting));
+INSTANTIATE_TEST_SUITE_P(UnseenDots, DvvMergeAlgebraTest, ::testing::Values(kUnseen));
 
 // The rule itself, on a picture: b superseded v1 (covers it, does not hold it); a has not seen v3.
 TEST(DvvMergeTest, KeepsWhatTheOtherSideHasNotSeenDropsWhatItSuperseded) {

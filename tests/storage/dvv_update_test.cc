@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "net/random.h"
 #include "storage/record/dvv.h"
+#include "storage/record/validate.h"
 #include "tests/storage/record_test_util.h"
 
 namespace kv::storage {
@@ -157,6 +158,53 @@ TEST(DvvUpdateTest, ACoordinatorWhoseCopyLostItsOwnDotCoversItSoItMustTakeANewId
   // Under a new id (node/replica_store.h retires the old one) both stay: they are concurrent.
   const Record new_id = Update(EmptyRecord(), Context(), 6, Write::Put("b"), 2, 7);
   EXPECT_EQ(Values(Merge(replica_b, new_id)), (Strings{"a", "b"}));
+}
+
+// Node 1's write "v1" expires at 100 (by the clock of the node that accepted it); its concurrent
+// write "v2" has no expiry. Node clocks may disagree by up to kOffset.
+constexpr int64_t kOffset = 1000;
+
+Record ExpiringAndLasting() {
+  Record r = Update(EmptyRecord(), Context(), 1, Write::Put("v1", /*expiry=*/100), 10);  // (1,1)
+  return Update(r, Context(), 1, Write::Put("v2"), 20);                                  // (1,2)
+}
+
+TEST(DvvUpdateTest, AReplyLeavesAJustExpiredValueOutOfItsContext) {
+  const Record r = ExpiringAndLasting();
+  // At 150 this node hides v1; a node whose clock is behind still shows it.
+  EXPECT_EQ(Values(r, 150), (Strings{"v2"}));
+  const Context shown = ReplyContext(r, 150, kOffset);
+  EXPECT_FALSE(shown.Covers(Dot{1, 1}));
+  EXPECT_TRUE(shown.Covers(Dot{1, 2}));
+  // A write with it replaces what its client saw, not what it was not shown.
+  const Record written = Update(r, shown, 3, Write::Put("w"), 160);
+  EXPECT_EQ(Values(written, 50), (Strings{"v1", "w"})) << Show(written);
+  EXPECT_EQ(Values(written, 150), (Strings{"w"}));
+  // Long expired (on any clock within the offset): covered, and the next write removes it.
+  EXPECT_TRUE(ReadContext(r).Covers(Dot{1, 1}));
+  const Context later = ReplyContext(written, 100 + kOffset, kOffset);
+  EXPECT_TRUE(later.Covers(Dot{1, 1}));
+  const Record cleaned = Update(written, later, 3, Write::Put("x"), 100 + kOffset);
+  EXPECT_EQ(SiblingCount(cleaned), 1u) << Show(cleaned);
+  // Tombstones are never shown and always covered: a write after a delete supersedes it.
+  const Record deleted = Update(r, ReadContext(r), 4, Write::Delete(), 30);
+  EXPECT_TRUE(ReplyContext(deleted, 40, kOffset).Covers(Dot{4, 1}));
+}
+
+TEST(DvvUpdateTest, AnExceptionTravelsWithTheWriteUntilItMeetsTheValue) {
+  const Record elsewhere = ExpiringAndLasting();
+  const Context shown = ReplyContext(elsewhere, 150, kOffset);  // saw v2, not v1
+  // The coordinator's copy is empty (it lags): the new record keeps the exception, so it does not
+  // claim to have seen v1, and is written as format version 2.
+  const Record written = Update(EmptyRecord(), shown, 3, Write::Put("w"), 160);
+  EXPECT_FALSE(ReadContext(written).Covers(Dot{1, 1}));
+  EXPECT_TRUE(ReadContext(written).Covers(Dot{1, 2}));
+  EXPECT_EQ(written.format_version(), kRecordFormatVersionUnseen);
+  for (const Record& m : {Merge(elsewhere, written), Merge(written, elsewhere)}) {
+    EXPECT_EQ(Values(m, 50), (Strings{"v1", "w"})) << Show(m);  // v2 superseded, v1 kept
+    EXPECT_TRUE(ReadContext(m).Covers(Dot{1, 1}));              // the exception met v1
+    EXPECT_EQ(m.format_version(), kRecordFormatVersion);
+  }
 }
 
 }  // namespace

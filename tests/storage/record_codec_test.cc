@@ -120,7 +120,7 @@ TEST(RecordCodecTest, TruncatedExtendedOrGarbledRecordsNeverDecodeToAnotherRecor
 TEST(RecordCodecTest, UnknownFormatVersionIsRejectedAndNamed) {
   const Record r = Update(EmptyRecord(), Context(), 7, Write::Put("hello"), 1000);
   const std::string payload = r.SerializeAsString();
-  for (int version : {0, 2, 9, 255}) {
+  for (int version : {0, 3, 9, 255}) {
     // An intact record of another format (as a newer build would write it): not corruption.
     const absl::StatusOr<Record> decoded =
         DecodeRecord(Seal(static_cast<uint8_t>(version), payload));
@@ -130,6 +130,28 @@ TEST(RecordCodecTest, UnknownFormatVersionIsRejectedAndNamed) {
         absl::StrContains(decoded.status().message(), absl::StrCat("format version ", version)))
         << decoded.status();
   }
+}
+
+// A record whose context lists unseen counters is version 2, so that a build that reads version 1
+// only refuses it instead of taking the exceptions as seen (and superseding those writes).
+TEST(RecordCodecTest, ARecordWithUnseenCountersIsVersionTwo) {
+  Random rng(7);
+  Record r = EmptyRecord();
+  do {
+    r = RandomRecord(rng, testing::UnseenDotOptions());
+  } while (!HasUnseen(r.context()));
+  ASSERT_EQ(r.format_version(), kRecordFormatVersionUnseen);
+  const std::string bytes = EncodeRecord(r);
+  EXPECT_EQ(static_cast<uint8_t>(bytes[0]), kRecordFormatVersionUnseen);
+  absl::StatusOr<Record> decoded = DecodeRecord(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_TRUE(SameRecord(*decoded, r)) << Show(r) << " vs " << Show(*decoded);
+  // Under the version 1 byte, or claiming version 1: a writer bug.
+  EXPECT_EQ(DecodeRecord(Seal(kRecordFormatVersion, r.SerializeAsString())).status().code(),
+            absl::StatusCode::kDataLoss);
+  Record claims_one = r;
+  claims_one.set_format_version(kRecordFormatVersion);
+  EXPECT_TRUE(absl::StrContains(ValidateRecord(claims_one).message(), "format_version"));
 }
 
 // The checksum only proves the bytes are what was written; a record that a buggy writer produced
@@ -163,6 +185,16 @@ TEST(RecordCodecTest, ValidateRecordNamesTheBrokenRule) {
   Record uncovered = r;
   uncovered.mutable_context()->mutable_entries(1)->set_counter(0);
   EXPECT_FALSE(ValidateRecord(uncovered).ok());
+  Record unseen_sibling = r;
+  unseen_sibling.mutable_context()->mutable_entries(1)->set_counter(2);
+  unseen_sibling.mutable_context()->mutable_entries(1)->add_unseen(1);  // w's dot is (2, 1)
+  unseen_sibling.set_format_version(kRecordFormatVersionUnseen);
+  EXPECT_TRUE(absl::StrContains(ValidateRecord(unseen_sibling).message(), "not covered"))
+      << ValidateRecord(unseen_sibling);
+  Record unseen_above = r;
+  unseen_above.mutable_context()->mutable_entries(1)->add_unseen(1);  // not below counter 1
+  unseen_above.set_format_version(kRecordFormatVersionUnseen);
+  EXPECT_TRUE(absl::StrContains(ValidateRecord(unseen_above).message(), "unseen"));
   Record negative_expiry = r;
   negative_expiry.mutable_siblings(1)->set_expiry_micros(-5);
   EXPECT_TRUE(absl::StrContains(ValidateRecord(negative_expiry).message(), "expiry"));

@@ -8,11 +8,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "net/random.h"
 #include "storage/record/context.h"
 #include "storage/record/dvv.h"
 #include "storage/record/record.pb.h"
+#include "storage/record/validate.h"
 
 namespace kv::storage::testing {
 
@@ -32,6 +34,7 @@ inline std::string Show(const Record& r) {
   absl::StrAppend(&out, " ] ctx {");
   for (const VersionVectorEntry& e : r.context().entries()) {
     absl::StrAppend(&out, " ", e.node(), ":", e.counter(), "@", e.updated_wall_micros());
+    if (e.unseen_size() > 0) absl::StrAppend(&out, "-[", absl::StrJoin(e.unseen(), ","), "]");
   }
   return absl::StrCat(out, " }}");
 }
@@ -44,7 +47,17 @@ struct RandomRecordOptions {
   // Probability that a sibling's content is NOT the canonical content of its dot. Real systems
   // never give one dot two contents (0.0); > 0 exercises Merge's deterministic tie-break.
   double conflicting_content_probability = 0.0;
+  // Probability that a context counter below an entry's top is an exception (unseen, context.h),
+  // as after a client's write with a reply context that left out a just-expired value.
+  double unseen_probability = 0.0;
 };
+
+// Options for records whose contexts list unseen counters.
+inline RandomRecordOptions UnseenDotOptions() {
+  RandomRecordOptions o;
+  o.unseen_probability = 0.25;
+  return o;
+}
 
 // Options for records in which a dot was reissued with other content, to prove a merge stays a join
 // even then.
@@ -56,7 +69,8 @@ inline RandomRecordOptions ReissuedDotOptions() {
 
 inline void PrintTo(const RandomRecordOptions& o, std::ostream* os) {
   *os << "{nodes=" << o.nodes << " counter_max=" << o.counter_max
-      << " conflicting_content_probability=" << o.conflicting_content_probability << "}";
+      << " conflicting_content_probability=" << o.conflicting_content_probability
+      << " unseen_probability=" << o.unseen_probability << "}";
 }
 
 // The canonical content of a dot: what "the write with this dot" wrote, in every generated record.
@@ -85,6 +99,10 @@ inline Record RandomRecord(Random& rng, const RandomRecordOptions& o = {}) {
     e->set_counter(counter);
     e->set_updated_wall_micros(static_cast<int64_t>(1'000'000 * counter + node));
     for (uint64_t c = 1; c <= counter; ++c) {
+      if (c < counter && o.unseen_probability > 0 && rng.Bernoulli(o.unseen_probability)) {
+        e->add_unseen(c);  // not seen, so not held either
+        continue;
+      }
       if (!rng.Bernoulli(o.sibling_probability)) continue;
       Sibling s = CanonicalSibling(Dot{node, c});
       if (rng.Bernoulli(o.conflicting_content_probability)) {
@@ -95,6 +113,7 @@ inline Record RandomRecord(Random& rng, const RandomRecordOptions& o = {}) {
       *r.add_siblings() = s;
     }
   }
+  r.set_format_version(RecordFormatVersionFor(r.context()));
   return r;
 }
 
