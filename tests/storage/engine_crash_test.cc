@@ -213,7 +213,8 @@ TEST_P(EngineCrashTest, AcknowledgedWritesSurviveCrashesAndNothingIsSilentlyCorr
   const CrashCase c = GetParam();
   uint64_t acks = 0, failures = 0, verifications = 0, corruptions = 0, suffix_losses = 0;
   const char* only = std::getenv("KV_SEED");
-  for (int i = 0; i < (only != nullptr ? 1 : kv::testing::PropertySeeds(60, 15)); ++i) {
+  const int seeds = only != nullptr ? 1 : kv::testing::PropertySeeds(60, 15);
+  for (int i = 0; i < seeds; ++i) {
     const uint64_t seed = only != nullptr ? std::strtoull(only, nullptr, 0)
                                           : 5000 + static_cast<uint64_t>(i);
     History h = RunCrashSeed(seed, c);
@@ -231,9 +232,10 @@ TEST_P(EngineCrashTest, AcknowledgedWritesSurviveCrashesAndNothingIsSilentlyCorr
     }
     if (!h.violations.empty()) break;
   }
-  // The property must have been exercised, not vacuously true.
-  EXPECT_GT(acks, 1000u);
-  EXPECT_GT(verifications, 100u);
+  // The property must have been exercised, not vacuously true (per seed run: ~20 acknowledged
+  // writes, ~2 verified reads at least).
+  EXPECT_GT(acks, 16u * seeds);
+  EXPECT_GT(verifications, 3u * seeds / 2);
   if (c.disk_faults) EXPECT_GT(failures, 0u) << "disk faults should fail some writes";
   if (c.durability == Durability::kInterval && !c.bit_flips) {
     EXPECT_GT(suffix_losses, 0u) << "crashes should lose some unsynced interval writes";
