@@ -26,6 +26,7 @@ absl::StatusOr<uint64_t> Node::NextGeneration() {
   ++generation;
   // Durable before the node issues a single dot with it.
   RETURN_IF_ERROR(engine_->PutMeta(kGenerationMeta, absl::StrCat(generation)));
+  RETURN_IF_ERROR(engine_->Sync());
   return generation;
 }
 

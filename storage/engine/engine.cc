@@ -750,6 +750,13 @@ absl::Status Engine::PutMeta(absl::string_view name, absl::string_view value) {
   return Write(std::move(batch));
 }
 
+absl::Status Engine::Sync() {
+  if (options_.durability == Durability::kSync) return absl::OkStatus();
+  if (!impl_->failure.ok()) return impl_->failure;
+  ++impl_->stats.wal_syncs;
+  return impl_->SyncWalAndMark();
+}
+
 absl::Status Engine::CompactRecords() {
   rocksdb::DB* db = impl_->db;
   if (options_.seam_env == nullptr) {

@@ -150,6 +150,10 @@ class Engine {
 
   absl::StatusOr<std::optional<std::string>> GetMeta(absl::string_view name);
   absl::Status PutMeta(absl::string_view name, absl::string_view value);
+  // Makes every write that returned so far durable: under kInterval, a WAL fsync now (as the
+  // sync fiber would do later); under kSync they already are. For values that must never be
+  // reissued after a crash (the node's generation).
+  absl::Status Sync();
 
   // Flushes the memtables and compacts every record file into the last level, so the compaction
   // filter judges every record now (TTL and tombstone purge). For tests and operators; slow.
