@@ -25,11 +25,17 @@ Scenario QuietCluster() {
   return s;
 }
 
-void Report(benchmark::State& state, uint64_t ops, uint64_t events, Duration simulated,
-            double wall) {
-  state.counters["ops_per_wall_second"] = static_cast<double>(ops) / wall;
-  state.counters["speedup"] = absl::ToDoubleSeconds(simulated) / wall;
-  state.counters["events_per_second"] = static_cast<double>(events) / wall;
+// Runs `s` once per iteration (a new seed each) and reports the last run's speed.
+void RunAndReport(benchmark::State& state, const Scenario& s) {
+  uint64_t seed = 1;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    const KvWorldResult r = RunKvWorld(seed++, s);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    state.counters["ops_per_wall_second"] = static_cast<double>(r.history.ops.size()) / wall;
+    state.counters["speedup"] = absl::ToDoubleSeconds(r.simulated) / wall;
+    state.counters["events_per_second"] = static_cast<double>(r.events_run) / wall;
+  }
 }
 
 // Many clients in open loop keep the cluster busy: throughput of the simulation itself.
@@ -40,13 +46,7 @@ void BM_ClientOperations(benchmark::State& state) {
   s.workload.rate = 200;
   s.workload.keys = 1000;
   s.workload.duration = absl::Seconds(10);
-  uint64_t seed = 1;
-  for (auto _ : state) {
-    const auto start = std::chrono::steady_clock::now();
-    const KvWorldResult r = RunKvWorld(seed++, s);
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    Report(state, r.history.ops.size(), r.events_run, r.simulated, wall);
-  }
+  RunAndReport(state, s);
 }
 BENCHMARK(BM_ClientOperations)->Arg(8)->Arg(32)->Unit(benchmark::kSecond)->Iterations(1);
 
@@ -56,13 +56,7 @@ void BM_IdleHour(benchmark::State& state) {
   s.workload.clients = 1;
   s.workload.rate = 1.0 / 600;
   s.workload.duration = absl::Hours(1);
-  uint64_t seed = 1;
-  for (auto _ : state) {
-    const auto start = std::chrono::steady_clock::now();
-    const KvWorldResult r = RunKvWorld(seed++, s);
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    Report(state, r.history.ops.size(), r.events_run, r.simulated, wall);
-  }
+  RunAndReport(state, s);
 }
 BENCHMARK(BM_IdleHour)->Unit(benchmark::kSecond)->Iterations(1);
 

@@ -26,8 +26,8 @@ void RecordValues(const google::protobuf::RepeatedPtrField<node::ClientValue>& v
   }
 }
 
-// A causal context and the operation whose reply gave it.
-struct Context {
+// A causal context the client holds, and the operation whose reply gave it.
+struct HeldContext {
   std::string bytes;  // empty: blind
   int64_t from = -1;
 };
@@ -71,25 +71,25 @@ class Client {
       case OpKind::kUpdate: {
         const std::string key = KeyName(shared_.keys.Next(rt_.random()));
         const bool blind = !w_.use_contexts || rt_.random().Bernoulli(w_.blind_share);
-        Put(key, blind ? Context() : session_[key], /*tombstone=*/false);
+        Put(key, blind ? HeldContext() : session_[key], /*tombstone=*/false);
         return;
       }
       case OpKind::kInsert:
-        Put(KeyName(shared_.keys.Insert()), Context(), /*tombstone=*/false);
+        Put(KeyName(shared_.keys.Insert()), HeldContext(), /*tombstone=*/false);
         return;
       case OpKind::kReadModifyWrite: {
         const std::string key = KeyName(shared_.keys.Next(rt_.random()));
-        absl::StatusOr<Context> context = Get(key);
-        if (context.ok()) Put(key, w_.use_contexts ? *context : Context(), /*tombstone=*/false);
+        absl::StatusOr<HeldContext> context = Get(key);
+        if (context.ok()) Put(key, w_.use_contexts ? *context : HeldContext(), /*tombstone=*/false);
         return;
       }
       case OpKind::kRemove: {
         const std::string key = KeyName(shared_.keys.Next(rt_.random()));
-        const Context context = session_[key];
+        const HeldContext context = session_[key];
         if (w_.use_contexts && context.bytes.empty()) {
           (void)Get(key);  // nothing seen to delete yet
         } else {
-          Put(key, w_.use_contexts ? context : Context(), /*tombstone=*/true);
+          Put(key, w_.use_contexts ? context : HeldContext(), /*tombstone=*/true);
         }
         return;
       }
@@ -106,7 +106,7 @@ class Client {
   }
 
   // Returns the read's context.
-  absl::StatusOr<Context> Get(const std::string& key) {
+  absl::StatusOr<HeldContext> Get(const std::string& key) {
     KvOp op;
     op.type = KvOp::Type::kGet;
     op.key = key;
@@ -118,11 +118,11 @@ class Client {
     done.code = reply.status().code();
     if (!reply.ok()) return reply.status();
     RecordValues(reply->values(), &done);
-    session_[key] = Context{reply->context(), static_cast<int64_t>(i)};
+    session_[key] = HeldContext{reply->context(), static_cast<int64_t>(i)};
     return session_[key];
   }
 
-  void Put(const std::string& key, const Context& context, bool tombstone) {
+  void Put(const std::string& key, const HeldContext& context, bool tombstone) {
     KvOp op;
     op.type = tombstone ? KvOp::Type::kDelete : KvOp::Type::kPut;
     op.key = key;
@@ -153,7 +153,7 @@ class Client {
       done.dot = {reply->dot_node(), reply->dot_counter()};
       done.expiry_micros = reply->expiry_micros();
       RecordValues(reply->values(), &done);
-      session_[key] = Context{reply->context(), static_cast<int64_t>(i)};
+      session_[key] = HeldContext{reply->context(), static_cast<int64_t>(i)};
     }
   }
 
@@ -162,7 +162,7 @@ class Client {
   uint32_t index_;
   SharedWorkload& shared_;
   const WorkloadSpec& w_;
-  absl::btree_map<std::string, Context> session_;
+  absl::btree_map<std::string, HeldContext> session_;
   uint64_t writes_ = 0;
   uint64_t in_flight_ = 0;
 };

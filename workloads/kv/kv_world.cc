@@ -205,15 +205,17 @@ KvWorldResult RunKvWorld(uint64_t seed, const Scenario& s, RunHooks hooks) {
         n.engine.seam_env = env;
       },
       [](sim::ProcessOptions& p) { p.disk.sector_bytes = 512; }, sim_options);
-  Random skew = c.sim.ForkRandom("clock-skew");
-  c.per_node = [&s, &skew](NodeId id, node::NodeOptions& n, sim::ProcessOptions& p) {
-    // Node k of the scenario is the k-th node added; weights beyond the list (joins) are 1.
+  // Node k of the scenario is the k-th node added; weights beyond the list (joins) are 1.
+  c.per_node = [&s](NodeId id, node::NodeOptions& n) {
     const size_t k = static_cast<size_t>(id) - 1;
     if (k < s.cluster.weights.size()) n.membership.weight = s.cluster.weights[k];
-    if (p.boot && s.cluster.clock_skew > absl::ZeroDuration()) {
+  };
+  Random skew = c.sim.ForkRandom("clock-skew");
+  c.per_node_process = [&s, &skew](NodeId, sim::ProcessOptions& p) {
+    if (s.cluster.clock_skew > absl::ZeroDuration()) {
       p.wall_clock_offset = skew.UniformDuration(-s.cluster.clock_skew, s.cluster.clock_skew);
     }
-    if (p.boot && s.cluster.clock_drift_ppm > 0) {
+    if (s.cluster.clock_drift_ppm > 0) {
       p.wall_clock_drift_ppm = (skew.NextDouble() * 2 - 1) * s.cluster.clock_drift_ppm;
     }
   };

@@ -31,10 +31,7 @@ sim::ProcessOptions SimCluster::NodeProcessOptions(NodeId id) {
     options.membership.partitions = 64;
     options.engine.seam_env = app->env.get();
     if (tweak) tweak(options);
-    if (per_node) {
-      sim::ProcessOptions ignored;
-      per_node(id, options, ignored);
-    }
+    if (per_node) per_node(id, options);
     app->node = std::make_unique<node::Node>(rt, options);
     NodeApp* raw = app.get();
     // A node whose start fails (its storage refuses to open, say) serves nothing.
@@ -42,10 +39,7 @@ sim::ProcessOptions SimCluster::NodeProcessOptions(NodeId id) {
     return app;
   };
   if (process_) process_(p);
-  if (per_node) {
-    node::NodeOptions ignored;  // the node's options are tuned at boot, above
-    per_node(id, ignored, p);
-  }
+  if (per_node_process) per_node_process(id, p);
   return p;
 }
 

@@ -51,9 +51,10 @@ class SimCluster {
   bool serving(NodeId id);
 
   sim::Simulator sim;
-  // Called after `tweak` and `process` for each node added, with its process id (once for its
-  // process options, and at each boot for its node options).
-  std::function<void(NodeId, node::NodeOptions&, sim::ProcessOptions&)> per_node;
+  // Per-node tuning, with the node's process id: `per_node` after `tweak` at each boot,
+  // `per_node_process` after `process` when the node is added.
+  std::function<void(NodeId, node::NodeOptions&)> per_node;
+  std::function<void(NodeId, sim::ProcessOptions&)> per_node_process;
   int node_count = 0;
   std::vector<NodeId> node_ids;  // in order of addition (1..n for the initial nodes)
 
