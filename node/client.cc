@@ -34,6 +34,7 @@ absl::StatusOr<ClientPutReply> KvClient::Put(NodeId coordinator, absl::string_vi
   request.set_key(std::string(key));
   request.set_value(std::string(value));
   request.set_tombstone(options.tombstone);
+  request.set_overwrite(options.overwrite);
   request.set_context(options.context);
   request.set_ttl_micros(absl::ToInt64Microseconds(options.ttl));
   request.set_w(options.w);

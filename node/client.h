@@ -19,6 +19,7 @@ struct PutOptions {
   uint32_t w = 0;       // 0 = cluster default
   uint32_t n = 0;       // 0 = cluster default; at most the cluster's N
   bool tombstone = false;
+  bool overwrite = false;  // ClientPut.overwrite: supersede what the coordinator holds
 };
 
 class KvClient {

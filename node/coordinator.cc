@@ -233,7 +233,7 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
                                                                         : 0);
   ASSIGN_OR_RETURN(CoordinatedWrite written,
                    store_.CoordinateWrite(where.partition, request.key(), context, std::move(write),
-                                          options_.siblings_max));
+                                          options_.siblings_max, request.overwrite()));
   const Record& record = written.record;
   size_t self_index = where.targets.size();
   if (where.self != nullptr) {

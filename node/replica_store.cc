@@ -56,14 +56,17 @@ absl::StatusOr<std::optional<Record>> ReplicaStore::Read(PartitionId p, absl::st
 absl::StatusOr<CoordinatedWrite> ReplicaStore::CoordinateWrite(PartitionId p, absl::string_view key,
                                                                const storage::Context& context,
                                                                storage::Write write,
-                                                               size_t siblings_max) {
+                                                               size_t siblings_max,
+                                                               bool overwrite) {
   const int64_t now = absl::ToUnixMicros(rt_.WallNow());
   const uint64_t counter = ++counter_;
   storage::Dot dot;
   absl::StatusOr<std::optional<Record>> stored = engine_.Update(
       p, key, [&](const std::optional<Record>& current) -> absl::StatusOr<std::optional<Record>> {
         // The actor as of reading the local copy: DropPartition retires it before deleting.
-        Record next = storage::Update(current.value_or(storage::EmptyRecord()), context, actor_,
+        storage::Context seen = context;
+        if (overwrite && current.has_value()) seen.Join(storage::ReadContext(*current));
+        Record next = storage::Update(current.value_or(storage::EmptyRecord()), seen, actor_,
                                       std::move(write), now, counter, resolution_);
         if (storage::SiblingCount(next) > siblings_max) {
           return absl::FailedPreconditionError(absl::StrCat(

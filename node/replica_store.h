@@ -67,10 +67,12 @@ class ReplicaStore {
   // returns the stored record and the dot (under LWW the record holds the newer of the current
   // value and this write, so this write may already be lost). FAILED_PRECONDITION if the key would
   // have more than `siblings_max` siblings (Riak's max_siblings lesson: refuse, don't grow without
-  // bound).
+  // bound). `overwrite`: the write also supersedes everything the local copy holds (its context
+  // joins the local copy's).
   absl::StatusOr<CoordinatedWrite> CoordinateWrite(PartitionId p, absl::string_view key,
                                                    const storage::Context& context,
-                                                   storage::Write write, size_t siblings_max);
+                                                   storage::Write write, size_t siblings_max,
+                                                   bool overwrite = false);
 
   // Deletes the local copy of every key of `p` (the partition was handed off). Retires the actor
   // first if there is anything to delete (see the top of this file). Errors: drawing the new actor

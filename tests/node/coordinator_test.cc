@@ -255,6 +255,34 @@ TEST(CoordinatorTest, ReadRepairUpdatesAReplicaThatMissedAWrite) {
   EXPECT_EQ(copies_after, 3);
 }
 
+// Redis-style overwrites (ClientPut.overwrite) replace what the coordinator holds without a read:
+// repeated blind writes through one coordinator leave one value, where plain blind writes pile up
+// siblings. Overwrites through different coordinators before either saw the other stay concurrent.
+TEST(CoordinatorTest, OverwritesSupersedeWhatTheCoordinatorHolds) {
+  SimCluster c(3, 3);
+  std::vector<std::string> blind, overwritten, concurrent;
+  c.AddClient([&](Runtime&, KvClient& client) {
+    FiberSleep(absl::Seconds(20));
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(client.Put(1, "b", "v" + std::to_string(i)).ok());
+    blind = Values(*client.Get(2, "b"));
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(client.Put(1, "o", "v" + std::to_string(i), {.overwrite = true}).ok());
+    }
+    overwritten = Values(*client.Get(2, "o"));
+    ASSERT_TRUE(client.Put(1, "o", "x", {.overwrite = true}).ok());
+    ASSERT_TRUE(client.Put(2, "o", "y", {.overwrite = true}).ok());
+    concurrent = Values(*client.Get(3, "o"));
+  });
+  c.sim.RunFor(absl::Seconds(40));
+  EXPECT_EQ(blind, (std::vector<std::string>{"v0", "v1", "v2"}));
+  EXPECT_EQ(overwritten, std::vector<std::string>{"v2"});
+  // "y" supersedes whatever node 2 held when it took it ("x" too, if node 1's replica write had
+  // arrived): one or two values, never more, and "y" among them.
+  ASSERT_FALSE(concurrent.empty());
+  EXPECT_LE(concurrent.size(), 2u);
+  EXPECT_NE(std::find(concurrent.begin(), concurrent.end(), "y"), concurrent.end());
+}
+
 TEST(CoordinatorTest, NRAndWCanBeChosenPerRequest) {
   SimCluster c(10, 5, [](NodeOptions& o) {
     o.anti_entropy.enabled = false;
