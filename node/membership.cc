@@ -76,6 +76,22 @@ void Membership::MaybeBootstrap() {
 
 void Membership::Leave() { SetOwnStatus(Member::LEAVING); }
 
+absl::Status Membership::JoinThrough(NodeId seed) {
+  if (seed == kNoNode || seed == rt_.self()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot join through node ", seed));
+  }
+  if (ring_.has_value() && ring_->weights().size() > 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "node ", rt_.self(), " is already in a cluster of ", ring_->weights().size(),
+        " nodes; only a node running alone can join another cluster"));
+  }
+  options_.seeds = {seed};
+  ring_.reset();
+  state_.clear_ring();
+  SetOwnStatus(Member::JOINING);
+  return absl::OkStatus();
+}
+
 absl::Status Membership::Decommission(NodeId node) {
   if (node == rt_.self()) {
     return absl::FailedPreconditionError("a node cannot decommission itself; use leave");

@@ -64,6 +64,12 @@ class Membership {
   void Start();
   // Asks to leave the cluster (status LEAVING).
   void Leave();
+  // Joins the cluster `seed` belongs to (an operator's `kvctl join`), for a node that runs alone:
+  // it forgets its own one-node ring, becomes JOINING and gossips with `seed` until that
+  // cluster's claimant puts it in the ring; what it stored moves to the new owners as in any ring
+  // change. FAILED_PRECONDITION if its ring already has other members (it is in a cluster);
+  // INVALID_ARGUMENT for itself or kNoNode.
+  absl::Status JoinThrough(NodeId seed);
   // Removes a node that is gone for good (an operator's decision: its disk is lost, say): its
   // record becomes LEFT and the claimant rebalances without it. The other replicas' transfers
   // and anti-entropy rebuild its copies. FAILED_PRECONDITION for this node itself (use Leave),
