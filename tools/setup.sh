@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libprotobuf-dev protobuf-compiler
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+  redis-tools curl  # the integration tests drive real nodes with redis-cli and curl
 )
 
 missing=()

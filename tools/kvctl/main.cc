@@ -1,0 +1,74 @@
+// kvctl: talk to a dynkv node's HTTP API. See tools/kvctl/README.md.
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "tools/kvctl/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace kv::kvctl;
+  CLI::App app{"kvctl: read, write and administer a dynkv cluster through a node's HTTP API"};
+  app.require_subcommand(1);
+  HttpTarget node{.host_port = "127.0.0.1:7101"};
+  Output out;
+  std::string timeout = "10s";
+  app.add_option("--node", node.host_port, "the node's HTTP API address (host:port)");
+  app.add_option("--token", node.token, "client token, if the node requires one");
+  app.add_flag("--json", out.json, "print the API's JSON instead of text");
+  app.add_option("--timeout", timeout, "give up after this long (e.g. 500ms, 10s)");
+
+  std::string key, value, context, ttl, seed, node_id;
+  int r = 0, w = 0;
+  CLI::App* get = app.add_subcommand("get", "read a key (all siblings, and the context)");
+  get->add_option("key", key, "the key")->required();
+  get->add_option("--r", r, "replies to wait for (default: the cluster's R)");
+  CLI::App* put = app.add_subcommand("put", "write a key (VALUE '-' reads stdin)");
+  put->add_option("key", key, "the key")->required();
+  put->add_option("value", value, "the value")->required();
+  put->add_option("--context", context, "the context of your last read of the key");
+  put->add_option("--ttl", ttl, "expire after this long (e.g. 30s, 1h)");
+  put->add_option("--w", w, "acknowledgements to wait for (default: the cluster's W)");
+  CLI::App* del = app.add_subcommand("delete", "delete a key");
+  del->add_option("key", key, "the key")->required();
+  del->add_option("--context", context, "the context of your last read of the key");
+  CLI::App* status = app.add_subcommand("status", "members, liveness, ownership, hints, transfers");
+  CLI::App* join = app.add_subcommand("join", "make a node running alone join a cluster");
+  join->add_option("seed", seed, "a member of the cluster, as id@host:port (its peer address)")
+      ->required();
+  CLI::App* leave = app.add_subcommand("leave", "make the node leave the cluster");
+  CLI::App* decommission =
+      app.add_subcommand("decommission", "remove a dead node for good (asked of a live node)");
+  decommission->add_option("node_id", node_id, "the gone node's id")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  absl::Duration parsed;
+  if (!absl::ParseDuration(timeout, &parsed) || parsed <= absl::ZeroDuration()) {
+    std::cerr << "kvctl: --timeout: '" << timeout << "' is not a positive duration\n";
+    return 2;
+  }
+  node.timeout = parsed;
+
+  if (get->parsed()) return Get(node, out, key, r);
+  if (put->parsed()) {
+    PutArgs args{.key = key, .value = value, .context = context, .w = w};
+    if (value == "-") {
+      args.value.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    }
+    if (!ttl.empty() && (!absl::ParseDuration(ttl, &args.ttl) || args.ttl <= absl::ZeroDuration())) {
+      std::cerr << "kvctl: --ttl: '" << ttl << "' is not a positive duration\n";
+      return 2;
+    }
+    return Put(node, out, args);
+  }
+  if (del->parsed()) return Delete(node, out, key, context);
+  if (status->parsed()) return Status(node, out);
+  if (join->parsed()) return Join(node, out, seed);
+  if (leave->parsed()) return Leave(node, out);
+  if (decommission->parsed()) return Decommission(node, out, node_id);
+  return 2;
+}
