@@ -324,6 +324,21 @@ void Yield() {
   f->CheckCancelled();
 }
 
+void YieldToPoll() {
+  KV_ASSERT_MSG(t_current != nullptr, "YieldToPoll outside any fiber");
+  Executor* exec = FiberScheduler::CurrentScheduler().executor();
+  Waiter w;
+  // A timer due now: the executor runs it after the I/O poll (real) or after the events already
+  // queued for this instant (simulated). Waiter::WaitUntil would return at once for "now".
+  const TimerId timer = exec->RunAt(exec->Now(), [&w] { w.Wake(); });
+  struct CancelTimer {
+    Executor* exec;
+    TimerId id;
+    ~CancelTimer() { exec->Cancel(id); }
+  } cancel_timer{exec, timer};
+  w.Wait();
+}
+
 MonoTime FiberNow() { return FiberScheduler::CurrentScheduler().executor()->Now(); }
 
 }  // namespace kv

@@ -188,6 +188,11 @@ void FiberSleep(Duration d);
 void FiberSleepUntil(MonoTime deadline);
 // Lets other ready fibers and tasks run, then continues.
 void Yield();
+// Suspends until the executor has run what was ready before and had a chance to notice new
+// input: in real mode one pass of the event loop's I/O poll, in the simulator the events already
+// due at this instant. Yield() alone resumes before any I/O is looked at. Use it where a fiber
+// should let arriving work join a batch (group commit) before a blocking step.
+void YieldToPoll();
 // The monotonic time of the current fiber's executor. REQUIRES: on a fiber.
 MonoTime FiberNow();
 

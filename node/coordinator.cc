@@ -65,10 +65,13 @@ std::shared_ptr<Replies> FanOut(Runtime& rt, RpcEndpoint& rpc, const std::vector
 }
 
 std::string QuorumError(absl::string_view op, absl::string_view key, uint32_t have,
-                        uint32_t need, uint32_t failed, uint32_t asked, bool timed_out) {
+                        uint32_t need, uint32_t failed, uint32_t asked, bool timed_out,
+                        const absl::Status& first_failure) {
   return absl::StrCat(op, " of '", key, "': ", have, " of ", need, " required replicas ",
                       op == "put" ? "acknowledged" : "answered", " (", failed, " failed, ",
-                      timed_out ? asked - have - failed : 0, " did not answer in time)");
+                      timed_out ? asked - have - failed : 0, " did not answer in time)",
+                      first_failure.ok() ? "" : absl::StrCat("; first failure: ",
+                                                             first_failure.ToString()));
 }
 
 }  // namespace
@@ -257,6 +260,7 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
       options_.request_timeout);
   const uint32_t asked = static_cast<uint32_t>(where.targets.size() - (where.self ? 1 : 0));
   uint32_t failed = 0;
+  absl::Status first_failure;
   bool timed_out = false;
   const MonoTime deadline = rt_.Now() + options_.request_timeout;
   while (acks < w && acks - 1 + failed < asked) {
@@ -265,11 +269,16 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
       timed_out = true;
       break;
     }
-    reply->second.ok() ? ++acks : ++failed;
+    if (reply->second.ok()) {
+      ++acks;
+    } else {
+      ++failed;
+      if (first_failure.ok()) first_failure = reply->second.status();
+    }
   }
   if (acks < w) {
     const std::string message = QuorumError("put", request.key(), acks, w, failed, asked + 1,
-                                            timed_out);
+                                            timed_out, first_failure);
     return timed_out ? absl::DeadlineExceededError(message) : absl::UnavailableError(message);
   }
   ClientPutReply out;
@@ -366,7 +375,7 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
   }
   if (replies_ok < r) {
     const std::string message =
-        QuorumError("get", request.key(), replies_ok, r, failed, asked, timed_out);
+        QuorumError("get", request.key(), replies_ok, r, failed, asked, timed_out, absl::OkStatus());
     return timed_out ? absl::DeadlineExceededError(message) : absl::UnavailableError(message);
   }
   Record merged = storage::EmptyRecord();

@@ -45,6 +45,8 @@ class Node {
   absl::Status Stop();
 
   bool started() const { return coordinator_ != nullptr; }
+  // This node's id (its process's).
+  NodeId self() const { return rt_.self(); }
   // This life's generation (membership's incarnation; the first dot issuer id's number).
   uint64_t generation() const { return generation_; }
   RpcEndpoint& rpc() { return rpc_; }

@@ -110,6 +110,9 @@ struct Engine::Impl {
   struct Pending {
     std::vector<WriteBatch::Op> ops;
     Promise<Unit> done;
+    // Update's key lock: released as soon as the write is applied (visible to reads), before
+    // its fsync, so the next update of the same key can join the same sync.
+    std::optional<KeyLocks::Guard> guard;
   };
   struct TreeChange {
     const WriteBatch::Op* op;  // lives in the group being committed
@@ -130,6 +133,8 @@ struct Engine::Impl {
   // the queue, group after group, until it is empty; the others wait for their group's result.
   // An uncontended write thus costs no fiber switch.
   void Lead();
+  // Answers every write in flight with `status` and releases their key locks.
+  void Settle(const absl::Status& status);
   void SyncLoop();
   absl::Status CommitGroup(const std::vector<std::shared_ptr<Pending>>& group);
   // The digest the tree holds for `record_key` before this group (`staged` has the group's own
@@ -166,6 +171,7 @@ struct Engine::Impl {
   bool leading = false;
   std::vector<std::shared_ptr<Pending>> in_flight;  // the group the leader is committing
   absl::Status in_flight_status;
+  bool in_flight_durable = false;  // what is in flight was synced (or needs no sync)
   FiberHandle syncer;
   bool closing = false;
   bool closed = false;
@@ -395,8 +401,9 @@ absl::Status Engine::Impl::CommitGroup(const std::vector<std::shared_ptr<Pending
       }
     }
   }
+  // Applied now (WAL written, memtable updated: visible to reads); under kSync the leader
+  // fsyncs the WAL once for every group applied before it (Lead).
   rocksdb::WriteOptions write_options;
-  write_options.sync = options.durability == Durability::kSync;
   absl::Status written = FromRocksDb(db->Write(write_options, &batch), "writing to the WAL");
   ++stats.commit_groups;
   if (!written.ok()) {
@@ -405,7 +412,6 @@ absl::Status Engine::Impl::CommitGroup(const std::vector<std::shared_ptr<Pending
         absl::StrCat("storage failed (restart the node to recover): ", written.message()));
     return written;
   }
-  if (write_options.sync) ++stats.wal_syncs;
   stats.ops_committed += ops;
   for (const TreeChange& c : changes) {
     Tree(c.op->partition).Update(c.op->key, c.old_digest, c.new_digest);
@@ -422,47 +428,79 @@ absl::Status Engine::Impl::CommitGroup(const std::vector<std::shared_ptr<Pending
 void Engine::Impl::Lead() {
   KV_ASSERT(!leading);
   leading = true;
-  // Runs however Lead ends. Normally the queue is empty then. If the leader's fiber is unwound
-  // (cancelled while it models the fsync), the group in flight was committed: its writers get its
-  // status, and writers still queued get a new leader.
+  // Runs however Lead ends. Normally nothing is in flight then. If the leader's fiber is unwound
+  // (cancelled at a yield or while it models the fsync), the groups in flight get the status so
+  // far (applied but never synced: an error, as after a crash), and writers still queued get a
+  // new leader.
   struct Abdicate {
     Impl* impl;
     ~Abdicate() {
       impl->leading = false;
-      for (const std::shared_ptr<Pending>& p : impl->in_flight) {
-        if (impl->in_flight_status.ok()) {
-          p->done.Set(Unit{});
-        } else {
-          p->done.Set(impl->in_flight_status);
-        }
-      }
-      impl->in_flight.clear();
+      const absl::Status status =
+          impl->in_flight_status.ok() && !impl->in_flight_durable
+              ? absl::UnavailableError("the commit was interrupted before its fsync")
+              : impl->in_flight_status;
+      impl->Settle(status);
       if (!impl->queue.empty()) impl->rt.Spawn("storage-commit", [impl = impl] { impl->Lead(); });
     }
   } abdicate{this};
+  const bool sync = options.durability == Durability::kSync;
+  // Where the fsync itself takes the time (real mode), it blocks the thread: writers that are
+  // ready to run (request handlers woken by the same burst of messages, the next update of a key
+  // whose lock a group just released) could not queue behind it, and each would pay its own
+  // fsync. Yielding before each group lets them join.
+  const bool yield = sync && options.modelled_sync_latency == absl::ZeroDuration();
   while (!queue.empty()) {
+    // Apply group after group (no fsync yet) while writers keep coming, up to
+    // group_commit_ops_max operations; then one fsync makes them all durable.
+    in_flight_status = absl::OkStatus();
+    in_flight_durable = false;
     size_t ops = 0;
-    while (!queue.empty() && (in_flight.empty() ||
-                              ops + queue.front()->ops.size() <= options.group_commit_ops_max)) {
-      ops += queue.front()->ops.size();
-      in_flight.push_back(std::move(queue.front()));
-      queue.pop_front();
+    if (yield) YieldToPoll();
+    while (true) {
+      const size_t first = in_flight.size();
+      while (!queue.empty() && (ops == 0 || ops + queue.front()->ops.size() <=
+                                                options.group_commit_ops_max)) {
+        ops += queue.front()->ops.size();
+        in_flight.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+      if (in_flight.size() == first) break;
+      std::vector<std::shared_ptr<Pending>> group(in_flight.begin() + first, in_flight.end());
+      in_flight_status = CommitGroup(group);
+      if (!in_flight_status.ok()) break;
+      for (const std::shared_ptr<Pending>& p : group) p->guard.reset();
+      if (!sync || ops >= options.group_commit_ops_max) break;
+      // The locks just released wake the next updates of those keys: let them queue too.
+      if (yield) YieldToPoll();
     }
-    in_flight_status = CommitGroup(in_flight);
-    // Writers arriving while the fsync takes its time queue up and form the next group.
-    if (in_flight_status.ok() && options.durability == Durability::kSync &&
-        options.modelled_sync_latency > absl::ZeroDuration()) {
-      FiberSleep(options.modelled_sync_latency);
-    }
-    for (const std::shared_ptr<Pending>& p : in_flight) {
-      if (in_flight_status.ok()) {
-        p->done.Set(Unit{});
-      } else {
-        p->done.Set(in_flight_status);
+    if (in_flight_status.ok() && sync) {
+      in_flight_status = FromRocksDb(db->SyncWAL(), "syncing the WAL");
+      ++stats.wal_syncs;
+      if (!in_flight_status.ok()) {
+        failure = absl::UnavailableError(absl::StrCat(
+            "storage failed (restart the node to recover): ", in_flight_status.message()));
+      } else if (options.modelled_sync_latency > absl::ZeroDuration()) {
+        in_flight_durable = true;
+        // Writers arriving while the fsync takes its time queue up and form the next group.
+        FiberSleep(options.modelled_sync_latency);
       }
     }
-    in_flight.clear();
+    in_flight_durable = true;
+    Settle(in_flight_status);
   }
+}
+
+void Engine::Impl::Settle(const absl::Status& status) {
+  for (const std::shared_ptr<Pending>& p : in_flight) {
+    p->guard.reset();
+    if (status.ok()) {
+      p->done.Set(Unit{});
+    } else {
+      p->done.Set(status);
+    }
+  }
+  in_flight.clear();
 }
 
 void Engine::Impl::SyncLoop() {
@@ -559,7 +597,9 @@ absl::Status Engine::Validate(const WriteBatch& batch) const {
   return absl::OkStatus();
 }
 
-absl::Status Engine::Write(WriteBatch batch) {
+absl::Status Engine::Write(WriteBatch batch) { return Submit(std::move(batch), std::nullopt); }
+
+absl::Status Engine::Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard) {
   RETURN_IF_ERROR(Validate(batch));
   KV_ASSERT_MSG(!impl_->closing, "Engine::Write after Close");
   if (!impl_->failure.ok()) {
@@ -569,6 +609,7 @@ absl::Status Engine::Write(WriteBatch batch) {
   if (batch.empty()) return absl::OkStatus();
   auto pending = std::make_shared<Impl::Pending>();
   pending->ops = std::move(batch.ops_);
+  if (guard.has_value()) pending->guard.emplace(std::move(*guard));
   Future<Unit> done = pending->done.GetFuture();
   impl_->queue.push_back(std::move(pending));
   if (!impl_->leading) impl_->Lead();  // commits this write (and any queued behind it)
@@ -628,7 +669,8 @@ absl::StatusOr<std::optional<Record>> Engine::Update(PartitionId partition, absl
     op.old_digest_known = true;
     op.old_digest = current.has_value() ? TreeDigest(*current) : std::nullopt;
   }
-  RETURN_IF_ERROR(Write(std::move(batch)));
+  // The lock goes with the write: released once it is applied, before its fsync.
+  RETURN_IF_ERROR(Submit(std::move(batch), std::move(guard)));
   return next;
 }
 
@@ -716,7 +758,7 @@ absl::Status Engine::UpdateHint(NodeId target, PartitionId partition, absl::stri
   } else if (current.has_value()) {
     batch.DeleteHint(target, partition, key);
   }
-  return Write(std::move(batch));
+  return Submit(std::move(batch), std::move(guard));
 }
 
 absl::StatusOr<absl::btree_map<NodeId, uint64_t>> Engine::HintCounts() {

@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "net/runtime.h"
+#include "storage/engine/key_locks.h"
 #include "storage/engine/keys.h"
 #include "storage/engine/options.h"
 #include "storage/merkle/merkle_tree.h"
@@ -171,6 +172,8 @@ class Engine {
   struct Impl;
   explicit Engine(std::unique_ptr<Impl> impl);
   absl::Status Validate(const WriteBatch& batch) const;
+  // Write, with the key lock of an Update (released once the write is applied, before its fsync).
+  absl::Status Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard);
 
   EngineOptions options_;
   std::unique_ptr<Impl> impl_;
