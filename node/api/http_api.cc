@@ -241,7 +241,7 @@ absl::StatusOr<int64_t> TtlMicros(const http::Request& request) {
 
 // Where a request goes, from its target alone.
 struct HttpApi::Route {
-  enum class Kind { kKv, kHealth, kCluster, kMetrics, kLeave, kDecommission, kUnknown };
+  enum class Kind { kKv, kHealth, kCluster, kMetrics, kJoin, kLeave, kDecommission, kUnknown };
   Kind kind = Kind::kUnknown;
   std::string key;  // kKv: the decoded key; kDecommission: the node as written
   absl::btree_map<std::string, std::string> query;  // decoded; the last of repeated names wins
@@ -252,6 +252,7 @@ struct HttpApi::Route {
     switch (kind) {
       case Kind::kKv:
         return "GET, PUT, DELETE";
+      case Kind::kJoin:
       case Kind::kLeave:
       case Kind::kDecommission:
         return "POST";
@@ -272,6 +273,8 @@ struct HttpApi::Route {
         return "cluster";
       case Kind::kMetrics:
         return "metrics";
+      case Kind::kJoin:
+        return "join";
       case Kind::kLeave:
         return "leave";
       case Kind::kDecommission:
@@ -283,6 +286,7 @@ struct HttpApi::Route {
   }
   // The query parameters `method` accepts here.
   std::vector<absl::string_view> params(absl::string_view method) const {
+    if (kind == Kind::kJoin) return {"seed"};
     if (kind != Kind::kKv) return {};
     if (method == "GET") return {"r", "n", "format"};
     if (method == "PUT") return {"w", "n", "returnbody", "format"};
@@ -310,6 +314,8 @@ HttpApi::Route HttpApi::ParseTarget(absl::string_view target) {
     route.kind = Kind::kCluster;
   } else if (path == "/metrics") {
     route.kind = Kind::kMetrics;
+  } else if (path == "/admin/join") {
+    route.kind = Kind::kJoin;
   } else if (path == "/admin/leave") {
     route.kind = Kind::kLeave;
   } else if (absl::StartsWith(path, "/admin/decommission/")) {
@@ -420,6 +426,8 @@ http::Response HttpApi::Serve(const http::Request& request, const Route& route) 
       return Cluster();
     case Kind::kMetrics:
       return Metrics();
+    case Kind::kJoin:
+      return Join(route);
     case Kind::kLeave:
       return Leave();
     case Kind::kDecommission:
@@ -583,6 +591,22 @@ http::Response HttpApi::Metrics() {
   r.headers.push_back({"Content-Type", "text/plain; version=0.0.4; charset=utf-8"});
   r.body = metrics_.RenderPrometheus(node_);
   return r;
+}
+
+http::Response HttpApi::Join(const Route& route) {
+  auto seed = route.query.find("seed");
+  const std::string text = seed == route.query.end() ? "" : seed->second;
+  const size_t at = text.find('@');
+  NodeId id = kNoNode;
+  if (at == std::string::npos || !absl::SimpleAtoi(text.substr(0, at), &id) || id == kNoNode ||
+      text.find(':', at) == std::string::npos) {
+    return TextResponse(400, absl::StrCat("?seed= must be id@host:port of a member's peer "
+                                          "listener, e.g. 1@127.0.0.1:7001; got '", text, "'"));
+  }
+  if (options_.learn_address) options_.learn_address(id, text.substr(at + 1));
+  const absl::Status s = node_.membership().JoinThrough(id);
+  if (!s.ok()) return StatusResponse(s);
+  return JsonResponse(202, {{"status", "joining"}, {"node", node_.self()}, {"seed", id}});
 }
 
 http::Response HttpApi::Leave() {

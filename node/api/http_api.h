@@ -20,6 +20,8 @@
 //   GET  /cluster      JSON: this node, the ring, members (status, liveness, generation,
 //                      partitions owned), hints pending, transfers in progress
 //   GET  /metrics      Prometheus text format (node/api/metrics.h)
+//   POST /admin/join?seed=ID@HOST:PORT  this node, running alone, joins that member's cluster
+//                                       (Membership::JoinThrough) -> 202; 409 if in a cluster
 //   POST /admin/leave                   this node leaves the cluster -> 202
 //   POST /admin/decommission/{node}     removes a node gone for good -> 200
 //
@@ -36,6 +38,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -52,6 +55,9 @@ struct HttpApiOptions {
   // Longer keys are refused (400), longer values too (413). 0: the node's storage limits.
   size_t key_bytes_max = 0;
   size_t value_bytes_max = 0;
+  // Tells the transport where a node is (real mode: TcpTransport::SetPeerAddress), for
+  // /admin/join's seed; unset in the simulator, where addresses mean nothing.
+  std::function<void(NodeId, const std::string& address)> learn_address;
 };
 
 class HttpApi {
@@ -63,7 +69,7 @@ class HttpApi {
   struct Handled {
     http::Response response;
     // The operation for metrics: a fixed name ("get", "put", "delete", "health", "cluster",
-    // "metrics", "leave", "decommission", "unknown").
+    // "metrics", "join", "leave", "decommission", "unknown").
     absl::string_view op;
     bool ok = false;  // served as asked (a GET of a missing key included)
   };
@@ -92,6 +98,7 @@ class HttpApi {
   http::Response Health();
   http::Response Cluster();
   http::Response Metrics();
+  http::Response Join(const Route& route);
   http::Response Leave();
   http::Response Decommission(absl::string_view node);
   bool Authorized(const http::Request& request) const;

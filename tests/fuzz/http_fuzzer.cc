@@ -1,6 +1,6 @@
 // libFuzzer harness for the HTTP request parser (net/http.h). The input is split in two: the
-// first bytes choose the parser limits and where to cut the rest into Feed calls; the rest is the
-// byte stream a client sent. Checked, beyond "no crash, no sanitizer report":
+// parser limits and the points where the stream is cut into Feed calls (taken from the input's
+// end, as FuzzedDataProvider does), and the byte stream a client sent. Checked, beyond "no crash, no sanitizer report":
 //   - split anywhere, the stream yields the same requests as fed at once (up to where either
 //     parse stopped: an error, or bytes that do not complete a request);
 //   - errors are 400, 413 or 431 with a message; bodies respect the limit;
@@ -13,6 +13,7 @@
 //   ./http_fuzzer -max_len=2048 CORPUS_DIR
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>

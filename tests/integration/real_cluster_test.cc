@@ -212,5 +212,59 @@ TEST(RealClusterTest, AStartRefusesAnotherNodesDataDirectory) {
   EXPECT_NE(out.find("status=1"), std::string::npos) << out;
 }
 
+std::string Kvctl(const std::string& args) {
+  return Shell(absl::StrCat(KV_BINARY_DIR, "/tools/kvctl ", args, " 2>&1; echo status=$?"));
+}
+
+// The operator's view: kvctl writes, shows siblings with their context, resolves them, and makes
+// a node that runs alone join the cluster, which then shows four owners.
+TEST(RealClusterTest, KvctlReadsWritesResolvesAndJoinsALoneNode) {
+  std::unique_ptr<LocalCluster> c = StartCluster("kvctl");
+  ASSERT_NE(c, nullptr);
+  const std::string n1 = absl::StrCat("--node ", c->http_address(1));
+  const std::string n2 = absl::StrCat("--node ", c->http_address(2));
+  EXPECT_NE(Kvctl(absl::StrCat(n1, " put color red")).find("stored (acks: "), std::string::npos);
+  EXPECT_NE(Kvctl(absl::StrCat(n2, " put color blue")).find("status=0"), std::string::npos);
+  const std::string siblings = Kvctl(absl::StrCat(n1, " get color"));
+  EXPECT_NE(siblings.find("2 siblings"), std::string::npos) << siblings;
+  const size_t at = siblings.find("context: ");
+  ASSERT_NE(at, std::string::npos) << siblings;
+  const std::string context(absl::StripAsciiWhitespace(
+      siblings.substr(at + 9, siblings.find('\n', at) - at - 9)));
+  EXPECT_NE(Kvctl(absl::StrCat(n2, " put color purple --context ", context)).find("status=0"),
+            std::string::npos);
+  const std::string resolved = Kvctl(absl::StrCat(n1, " get color"));
+  EXPECT_NE(resolved.find("value: purple"), std::string::npos) << resolved;
+  EXPECT_NE(Kvctl(absl::StrCat(n1, " get nothing-here")).find("(not found)\nstatus=1"),
+            std::string::npos);
+  EXPECT_NE(Kvctl("--node 127.0.0.1:1 status").find("cannot reach node 127.0.0.1:1"),
+            std::string::npos);
+
+  // A fourth node, started alone (it bootstraps a cluster of itself), joins through node 1.
+  LocalClusterOptions alone_options;
+  alone_options.nodes = 1;
+  alone_options.first_id = 4;
+  alone_options.kvnode_binary = KvnodeBinary();
+  alone_options.dir = TestDir("kvctl") + "-alone";
+  std::filesystem::remove_all(alone_options.dir);
+  alone_options.flags = {"--n", "3", "--r", "2", "--w", "2", "--partitions", "16",
+                         "--gossip-interval", "100ms"};
+  absl::StatusOr<std::unique_ptr<LocalCluster>> alone = LocalCluster::Start(alone_options);
+  ASSERT_TRUE(alone.ok()) << alone.status();
+  ASSERT_TRUE((*alone)->WaitForRing().ok());
+  const std::string joined = Kvctl(absl::StrCat("--node ", (*alone)->http_address(1), " join 1@",
+                                                c->peer_address(1)));
+  EXPECT_NE(joined.find("joining"), std::string::npos) << joined;
+  absl::Status four = c->WaitForRing(absl::Seconds(60), 4);
+  EXPECT_TRUE(four.ok()) << four << "\n" << (*alone)->LogTail(1);
+  const std::string status = Kvctl(absl::StrCat(n1, " status"));
+  EXPECT_NE(status.find("127.0.0.1"), std::string::npos) << status;
+  int up = 0;
+  for (size_t p = status.find(" UP "); p != std::string::npos; p = status.find(" UP ", p + 1)) ++up;
+  EXPECT_EQ(up, 4) << status;
+  // The joined node serves the cluster's data.
+  EXPECT_EQ(Http(**alone, 1, "GET", "/kv/color").body, "purple");
+}
+
 }  // namespace
 }  // namespace kv::realcluster

@@ -125,7 +125,10 @@ int RunServer(const Config& config) {
   node::HttpApi http_api(rt, node, metrics,
                          {.client_token = config.client_token,
                           .key_bytes_max = config.key_bytes_max,
-                          .value_bytes_max = config.value_bytes_max});
+                          .value_bytes_max = config.value_bytes_max,
+                          .learn_address = [&transport](NodeId id, const std::string& address) {
+                            transport.SetPeerAddress(id, address);
+                          }});
   node::HttpServerOptions http_options;
   http_options.idle_timeout = config.idle_timeout;
   api::RedisStats redis_stats;

@@ -66,14 +66,14 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(LocalClusterOp
   std::filesystem::create_directories(c->options_.dir);
   for (int i = 1; i <= c->options_.nodes; ++i) {
     Node n;
-    n.id = i;
+    n.id = c->options_.first_id + i - 1;
     for (std::string* address : {&n.peer, &n.http, &n.redis}) {
       absl::StatusOr<int> port = FreePort();
       if (!port.ok()) return port.status();
       *address = absl::StrCat("127.0.0.1:", *port);
     }
-    n.data_dir = absl::StrCat(c->options_.dir, "/n", i);
-    n.log = absl::StrCat(c->options_.dir, "/n", i, ".log");
+    n.data_dir = absl::StrCat(c->options_.dir, "/n", n.id);
+    n.log = absl::StrCat(c->options_.dir, "/n", n.id, ".log");
     c->nodes_.push_back(n);
   }
   for (int i = 1; i <= c->size(); ++i) {
@@ -100,7 +100,7 @@ std::vector<std::string> LocalCluster::Argv(const Node& n) const {
   std::vector<std::string> argv = {options_.kvnode_binary, "--id", absl::StrCat(n.id),
                                    "--data-dir", n.data_dir, "--peer", n.peer, "--http", n.http,
                                    "--redis", n.redis, "--seeds",
-                                   absl::StrCat("1@", nodes_.front().peer)};
+                                   absl::StrCat(nodes_.front().id, "@", nodes_.front().peer)};
   argv.insert(argv.end(), options_.flags.begin(), options_.flags.end());
   return argv;
 }
@@ -190,7 +190,8 @@ absl::Status LocalCluster::Resume(int node) {
   return absl::OkStatus();
 }
 
-absl::Status LocalCluster::WaitForRing(absl::Duration timeout) {
+absl::Status LocalCluster::WaitForRing(absl::Duration timeout, int owners) {
+  if (owners == 0) owners = size();
   const absl::Time deadline = absl::Now() + timeout;
   std::string last = "no answer yet";
   while (absl::Now() < deadline) {
@@ -208,7 +209,7 @@ absl::Status LocalCluster::WaitForRing(absl::Duration timeout) {
         if (m.value("partitions", 0) > 0) ++owning;
         if (m.value("alive", false) || m.value("id", 0) == n.id) ++alive;
       }
-      if (owning != size() || alive < size()) {
+      if (owning != owners || alive < owners) {
         all = false;
         last = absl::StrCat("node ", n.id, " sees ", owning, " owners, ", alive, " alive");
         break;

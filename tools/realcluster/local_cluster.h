@@ -23,6 +23,8 @@ namespace kv::realcluster {
 
 struct LocalClusterOptions {
   int nodes = 3;
+  // Node ids are first_id, first_id + 1, ...; the first bootstraps, the others join through it.
+  int first_id = 1;
   std::string kvnode_binary;  // path of kvnode
   std::string dir;            // root; node i keeps dir/n<i>/ and dir/n<i>.log
   // Flags every node gets (e.g. {"--n", "3", "--w", "2", "--gossip-interval", "200ms"}).
@@ -44,6 +46,8 @@ class LocalCluster {
   const std::string& log_path(int node) const { return at(node).log; }
   bool running(int node) const { return at(node).pid > 0; }
 
+  // Nodes are numbered 1..size() here whatever their ids; id(node) is the kvnode id.
+  int id(int node) const { return at(node).id; }
   // Starts node `node` (1-based) on its data directory and waits for /health.
   absl::Status StartNode(int node, absl::Duration timeout = absl::Seconds(30));
   // SIGKILL and reap: a crash.
@@ -53,9 +57,9 @@ class LocalCluster {
   absl::Status Pause(int node);
   absl::Status Resume(int node);
 
-  // Waits until every running node's /cluster shows a ring of every running node... precisely:
-  // the ring's members are exactly `members` (default: all nodes), all seen alive.
-  absl::Status WaitForRing(absl::Duration timeout = absl::Seconds(60));
+  // Waits until every running node's /cluster shows `owners` nodes owning partitions (default:
+  // this cluster's size) and at least as many members alive.
+  absl::Status WaitForRing(absl::Duration timeout = absl::Seconds(60), int owners = 0);
   // Waits until no running node holds hints.
   absl::Status WaitForHintsDrained(absl::Duration timeout = absl::Seconds(60));
 
