@@ -30,7 +30,8 @@ std::string TestDir(const std::string& name) {
 }
 
 std::unique_ptr<LocalCluster> StartCluster(const std::string& name,
-                                           std::vector<std::string> extra = {}) {
+                                           std::vector<std::string> extra = {},
+                                           std::string token = "") {
   LocalClusterOptions options;
   options.nodes = 3;
   options.kvnode_binary = KvnodeBinary();
@@ -40,6 +41,7 @@ std::unique_ptr<LocalCluster> StartCluster(const std::string& name,
                    "--gossip-interval", "100ms", "--anti-entropy-interval", "50ms",
                    "--log-level", "info"};
   options.flags.insert(options.flags.end(), extra.begin(), extra.end());
+  options.token = token;
   absl::StatusOr<std::unique_ptr<LocalCluster>> cluster = LocalCluster::Start(options);
   EXPECT_TRUE(cluster.ok()) << cluster.status();
   if (!cluster.ok()) return nullptr;
@@ -257,13 +259,100 @@ TEST(RealClusterTest, KvctlReadsWritesResolvesAndJoinsALoneNode) {
   EXPECT_NE(joined.find("joining"), std::string::npos) << joined;
   absl::Status four = c->WaitForRing(absl::Seconds(60), 4);
   EXPECT_TRUE(four.ok()) << four << "\n" << (*alone)->LogTail(1);
-  const std::string status = Kvctl(absl::StrCat(n1, " status"));
-  EXPECT_NE(status.find("127.0.0.1"), std::string::npos) << status;
+  // The members' own status (UP once each sees itself in the ring) follows by gossip.
+  std::string status;
   int up = 0;
-  for (size_t p = status.find(" UP "); p != std::string::npos; p = status.find(" UP ", p + 1)) ++up;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(20); up < 4 && absl::Now() < deadline;) {
+    status = Kvctl(absl::StrCat(n1, " status"));
+    up = 0;
+    for (size_t p = status.find(" UP "); p != std::string::npos; p = status.find(" UP ", p + 1)) ++up;
+    if (up < 4) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
   EXPECT_EQ(up, 4) << status;
   // The joined node serves the cluster's data.
   EXPECT_EQ(Http(**alone, 1, "GET", "/kv/color").body, "purple");
+}
+
+// Client tokens and the cluster secret over real sockets: clients without the token are refused
+// by HTTP (401) and Redis (NOAUTH); a node with the wrong secret cannot join.
+TEST(RealClusterTest, TheTokenAndTheClusterSecretKeepOutsidersOut) {
+  std::unique_ptr<LocalCluster> c =
+      StartCluster("secure", {"--secret", "s3cret", "--token", "t0ken"}, "t0ken");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(Http(*c, 1, "PUT", "/kv/k", "v").status, 401);
+  EXPECT_EQ(Http(*c, 1, "PUT", "/kv/k", "v", {{"Authorization", "Bearer t0ken"}}).status, 204);
+  EXPECT_EQ(Http(*c, 2, "GET", "/kv/k", "", {{"Authorization", "Bearer wrong"}}).status, 401);
+  std::unique_ptr<RespClient> redis = Redis(*c, 3);
+  ASSERT_NE(redis, nullptr);
+  EXPECT_EQ(redis->Call({"GET", "k"})->ToString(), "(error) NOAUTH Authentication required.");
+  EXPECT_EQ(redis->Call({"AUTH", "t0ken"})->ToString(), "OK");
+  EXPECT_EQ(redis->Call({"GET", "k"})->ToString(), "\"v\"");
+
+  LocalClusterOptions intruder;
+  intruder.nodes = 1;
+  intruder.first_id = 4;
+  intruder.kvnode_binary = KvnodeBinary();
+  intruder.dir = TestDir("secure") + "-intruder";
+  std::filesystem::remove_all(intruder.dir);
+  intruder.flags = {"--n", "3", "--r", "2", "--w", "2", "--partitions", "16",
+                    "--gossip-interval", "100ms", "--secret", "guess"};
+  intruder.token = "t0ken";
+  absl::StatusOr<std::unique_ptr<LocalCluster>> alone = LocalCluster::Start(intruder);
+  ASSERT_TRUE(alone.ok()) << alone.status();
+  ASSERT_TRUE((*alone)->WaitForRing().ok());
+  EXPECT_EQ(Http(**alone, 1, "POST", absl::StrCat("/admin/join?seed=1@", c->peer_address(1)), "",
+                 {{"Authorization", "Bearer t0ken"}}).status,
+            202);
+  // It keeps knocking; the cluster never lets it in.
+  absl::Status four = c->WaitForRing(absl::Seconds(4), 4);
+  EXPECT_FALSE(four.ok());
+  EXPECT_NE((*alone)->LogTail(1, 200).find("secret"), std::string::npos) << (*alone)->LogTail(1);
+}
+
+// Bad input over real sockets: a connection flood past connections_max is refused while the
+// connections already open keep working; a malformed RESP frame and a malformed HTTP request
+// close only their own connection.
+TEST(RealClusterTest, FloodsAndMalformedFramesHurtOnlyTheirOwnConnections) {
+  std::unique_ptr<LocalCluster> c = StartCluster("flood", {"--connections-max", "6"});
+  ASSERT_NE(c, nullptr);
+  std::vector<std::unique_ptr<RespClient>> open;
+  for (int i = 0; i < 6; ++i) {
+    open.push_back(Redis(*c, 1));
+    ASSERT_NE(open.back(), nullptr);
+    EXPECT_EQ(open.back()->Call({"PING"})->ToString(), "PONG");
+  }
+  std::unique_ptr<RespClient> refused = Redis(*c, 1);
+  ASSERT_NE(refused, nullptr);
+  absl::StatusOr<RespReply> answer = refused->Call({"PING"});
+  EXPECT_TRUE(!answer.ok() || answer->ToString() == "(error) ERR max number of clients reached")
+      << answer->ToString();
+  EXPECT_EQ(open.front()->Call({"SET", "still", "here"})->ToString(), "OK");
+  open.pop_back();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::unique_ptr<RespClient> again = Redis(*c, 1);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->Call({"GET", "still"})->ToString(), "\"here\"");
+  // A broken frame gets Redis's error and its connection is closed.
+  std::unique_ptr<RespClient> broken = Redis(*c, 2);
+  ASSERT_NE(broken, nullptr);
+  EXPECT_EQ(broken->CallRaw("*1\r\n$x\r\n")->ToString(),
+            "(error) ERR Protocol error: invalid bulk length");
+  EXPECT_FALSE(broken->Call({"PING"}).ok());
+  // Oversized values are refused with a clear error; nothing is written.
+  std::unique_ptr<RespClient> big = Redis(*c, 2);
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ(big->Call({"SET", "big", std::string((1 << 20) + 1, 'x')})->ToString(),
+            "(error) ERR value too large (1048577 bytes; the limit is 1048576)");
+  EXPECT_EQ(big->Call({"EXISTS", "big"})->ToString(), "(integer) 0");
+  // A malformed HTTP request is answered 400; the node keeps serving.
+  const std::string garbage = Shell(absl::StrCat(
+      "printf 'BLAH\\r\\n\\r\\n' | curl -s --max-time 5 telnet://", c->http_address(3)));
+  EXPECT_NE(garbage.find("400"), std::string::npos) << garbage;
+  EXPECT_EQ(Http(*c, 3, "GET", "/kv/still").body, "here");
+  // Binary keys round-trip through HTTP (percent-encoded) and RESP.
+  const std::string binary_key("a\0b\r\n/c", 7);
+  EXPECT_EQ(big->Call({"SET", binary_key, "bin"})->ToString(), "OK");
+  EXPECT_EQ(Http(*c, 2, "GET", "/kv/a%00b%0D%0A%2Fc").body, "bin");
 }
 
 }  // namespace

@@ -24,8 +24,9 @@ namespace {
 
 using json = nlohmann::json;
 
-absl::StatusOr<json> GetJson(const std::string& address, const std::string& path) {
-  kvctl::HttpTarget target{.host_port = address, .timeout = absl::Seconds(2)};
+absl::StatusOr<json> GetJson(const std::string& address, const std::string& path,
+                             const std::string& token) {
+  kvctl::HttpTarget target{.host_port = address, .token = token, .timeout = absl::Seconds(2)};
   absl::StatusOr<kvctl::HttpReply> reply = kvctl::Request(target, "GET", path, {});
   if (!reply.ok()) return reply.status();
   if (reply->status != 200) {
@@ -198,7 +199,7 @@ absl::Status LocalCluster::WaitForRing(absl::Duration timeout, int owners) {
     bool all = true;
     for (const Node& n : nodes_) {
       if (n.pid <= 0) continue;
-      absl::StatusOr<json> c = GetJson(n.http, "/cluster");
+      absl::StatusOr<json> c = GetJson(n.http, "/cluster", options_.token);
       if (!c.ok()) {
         all = false;
         last = std::string(c.status().message());
@@ -229,7 +230,7 @@ absl::Status LocalCluster::WaitForHintsDrained(absl::Duration timeout) {
     bool answered = true;
     for (const Node& n : nodes_) {
       if (n.pid <= 0) continue;
-      absl::StatusOr<json> c = GetJson(n.http, "/cluster");
+      absl::StatusOr<json> c = GetJson(n.http, "/cluster", options_.token);
       if (!c.ok()) {
         answered = false;
         break;

@@ -29,6 +29,8 @@ struct LocalClusterOptions {
   std::string dir;            // root; node i keeps dir/n<i>/ and dir/n<i>.log
   // Flags every node gets (e.g. {"--n", "3", "--w", "2", "--gossip-interval", "200ms"}).
   std::vector<std::string> flags;
+  // The client token the nodes require (pass --token in `flags` too), for /cluster.
+  std::string token;
 };
 
 class LocalCluster {
