@@ -109,7 +109,8 @@ void RenderTransfer(std::string& out, const TransferStats& s, size_t pending) {
           "Partitions whose local copy was deleted after being given away.", s.partitions_dropped);
 }
 
-void RenderEngine(std::string& out, const storage::EngineStats& s, bool healthy) {
+void RenderEngine(std::string& out, const storage::EngineStats& s,
+                  const storage::EngineSizes& sizes, bool healthy) {
   Gauge(out, "kv_storage_healthy", "1 while the storage engine accepts writes.", healthy ? 1 : 0);
   Counter(out, "kv_storage_writes_total", "Storage writes acknowledged.", s.writes);
   Counter(out, "kv_storage_writes_failed_total", "Storage writes answered with an error.",
@@ -122,6 +123,19 @@ void RenderEngine(std::string& out, const storage::EngineStats& s, bool healthy)
           s.flushes_requested);
   Counter(out, "kv_storage_records_purged_total", "Dead records purged by compaction.",
           s.records_purged);
+  const storage::EngineSizes z = sizes;
+  Gauge(out, "kv_storage_estimated_keys", "Records and hints stored (RocksDB's estimate).",
+        static_cast<int64_t>(z.estimated_keys));
+  Gauge(out, "kv_storage_sst_bytes", "Bytes of SST files on disk.",
+        static_cast<int64_t>(z.sst_bytes));
+  Gauge(out, "kv_storage_live_data_bytes", "Live data (RocksDB's estimate).",
+        static_cast<int64_t>(z.live_data_bytes));
+  Gauge(out, "kv_storage_memtable_bytes", "Bytes in memtables.",
+        static_cast<int64_t>(z.memtable_bytes));
+  Gauge(out, "kv_storage_pending_compaction_bytes", "Bytes compaction still has to rewrite.",
+        static_cast<int64_t>(z.pending_compaction_bytes));
+  Gauge(out, "kv_storage_block_cache_bytes", "Block cache in use.",
+        static_cast<int64_t>(z.block_cache_bytes));
   Counter(out, "kv_storage_corrupt_reads_total", "Reads refused because a record was corrupt.",
           s.corrupt_reads);
 }
@@ -271,7 +285,7 @@ std::string ApiMetrics::RenderPrometheus(Node& node) const {
   RenderHandoff(out, node.handoff().stats(), engine_stats.hints);
   RenderAntiEntropy(out, node.anti_entropy().stats());
   RenderTransfer(out, node.transfer().stats(), node.transfer().pending().size());
-  RenderEngine(out, engine_stats, engine.health().ok());
+  RenderEngine(out, engine_stats, engine.sizes(), engine.health().ok());
   RenderRpc(out, node.rpc().stats());
   RenderMembership(out, node);
   return out;

@@ -829,6 +829,27 @@ absl::Status Engine::CompactRecords() {
 
 const MerkleTree& Engine::merkle(PartitionId partition) { return impl_->Tree(partition); }
 
+EngineSizes Engine::sizes() const {
+  EngineSizes out;
+  if (impl_->db == nullptr) return out;
+  for (rocksdb::ColumnFamilyHandle* cf : {impl_->records, impl_->hints}) {
+    auto add = [&](const std::string& name, uint64_t* to) {
+      uint64_t v = 0;
+      if (impl_->db->GetIntProperty(cf, name, &v)) *to += v;
+    };
+    add("rocksdb.estimate-num-keys", &out.estimated_keys);
+    add("rocksdb.total-sst-files-size", &out.sst_bytes);
+    add("rocksdb.estimate-live-data-size", &out.live_data_bytes);
+    add("rocksdb.cur-size-all-mem-tables", &out.memtable_bytes);
+    add("rocksdb.estimate-pending-compaction-bytes", &out.pending_compaction_bytes);
+  }
+  uint64_t cache = 0;  // one cache shared by the column families
+  if (impl_->db->GetIntProperty(impl_->records, "rocksdb.block-cache-usage", &cache)) {
+    out.block_cache_bytes = cache;
+  }
+  return out;
+}
+
 EngineStats Engine::stats() const {
   EngineStats s = impl_->stats;
   s.records_purged = impl_->filter_stats.purged.load(std::memory_order_relaxed);

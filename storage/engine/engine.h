@@ -96,6 +96,17 @@ struct EngineStats {
   uint64_t hints = 0;            // hints stored now
 };
 
+// Sizes from RocksDB's own properties (records and hints together), for operators' metrics.
+// Estimates: RocksDB counts keys and bytes approximately.
+struct EngineSizes {
+  uint64_t estimated_keys = 0;     // rocksdb.estimate-num-keys
+  uint64_t sst_bytes = 0;          // rocksdb.total-sst-files-size
+  uint64_t live_data_bytes = 0;    // rocksdb.estimate-live-data-size
+  uint64_t memtable_bytes = 0;     // rocksdb.cur-size-all-mem-tables
+  uint64_t pending_compaction_bytes = 0;  // rocksdb.estimate-pending-compaction-bytes
+  uint64_t block_cache_bytes = 0;  // rocksdb.block-cache-usage
+};
+
 class Engine {
  public:
   // Opens (creating if missing) the database. Starts the commit fiber (and, under kInterval, the
@@ -164,6 +175,7 @@ class Engine {
   const MerkleTree& merkle(PartitionId partition);
 
   EngineStats stats() const;
+  EngineSizes sizes() const;
   // OK, or why writes are refused.
   absl::Status health() const;
   const EngineOptions& options() const { return options_; }

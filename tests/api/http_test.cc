@@ -583,6 +583,8 @@ TEST(HttpApiTest, MetricsCountRequestsByOperationAndOutcomeInPrometheusFormat) {
            "# TYPE kv_read_repairs_total counter\n",
            "kv_anti_entropy_exchanges_total ",
            "kv_storage_writes_total ",
+           "kv_storage_memtable_bytes ",
+           "kv_storage_estimated_keys ",
        }) {
     EXPECT_NE(m.find(expected), std::string::npos) << expected << "\n" << m;
   }
