@@ -56,8 +56,9 @@ TimerId AsioExecutor::RunAt(MonoTime when, Task task) {
   timer->expires_at(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(when.nanos())));
   auto shared = std::make_shared<Task>(std::move(task));
   timer->async_wait([this, id, shared](const boost::system::error_code& error) {
-    if (error) return;  // cancelled
-    timers_.erase(id);
+    // Cancel() erases the timer: one cancelled after it expired, while this handler waited in
+    // the queue, still arrives here without an error, and must not run.
+    if (error || timers_.erase(id) == 0) return;
     (*shared)();
   });
   timers_.emplace(id, std::move(timer));
