@@ -2,6 +2,7 @@
 
 #include "net/fault_points.h"
 
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -105,6 +106,9 @@ void Coordinator::Register() {
   rpc_.Register(kReplicaWrite, [this](NodeId, absl::string_view body) -> absl::StatusOr<std::string> {
     ASSIGN_OR_RETURN(ReplicaWrite request, Parse<ReplicaWrite>(body, "replica write"));
     ASSIGN_OR_RETURN(Record record, storage::DecodeRecord(request.record()));
+    // A hint kept for this node itself would be handed off to itself (an RPC to self); it is this
+    // node's own copy.
+    if (request.hint_for() == rt_.self()) request.clear_hint_for();
     ++stats_.replica_writes;
     KV_SOMETIMES(rt_, request.hint_for() != kNoNode);  // a replica write kept as a hint
     if (request.hint_for() != kNoNode) ++stats_.hinted_writes;
@@ -229,6 +233,11 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
   }
   ASSIGN_OR_RETURN(storage::Context context, storage::Context::Decode(request.context()));
   const int64_t now = absl::ToUnixMicros(rt_.WallNow());
+  // The expiry (now + ttl) must fit in 64 bits.
+  if (request.ttl_micros() > std::numeric_limits<int64_t>::max() - now) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ttl_micros ", request.ttl_micros(), " is too large"));
+  }
   storage::Write write = request.tombstone()
                              ? storage::Write::Delete()
                              : storage::Write::Put(request.value(), request.ttl_micros() > 0

@@ -1,5 +1,7 @@
 #include "node/replica_store.h"
 
+#include <algorithm>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -66,6 +68,19 @@ absl::StatusOr<CoordinatedWrite> ReplicaStore::CoordinateWrite(PartitionId p, ab
         // The actor as of reading the local copy: DropPartition retires it before deleting.
         storage::Context seen = context;
         if (overwrite && current.has_value()) seen.Join(storage::ReadContext(*current));
+        // A client's context, or a record a peer sent, may claim this actor's last counter: no dot
+        // follows it (storage::Update asserts so). Under LWW the client's context is not used.
+        uint64_t claimed =
+            resolution_ == storage::Resolution::kDottedVersionVectors ? seen.counter(actor_) : 0;
+        if (current.has_value()) {
+          for (const storage::VersionVectorEntry& e : current->context().entries()) {
+            if (e.node() == actor_) claimed = std::max(claimed, e.counter());
+          }
+        }
+        if (claimed == std::numeric_limits<uint64_t>::max()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "key '", key, "': its causal context claims the last dot counter of actor ", actor_));
+        }
         Record next = storage::Update(current.value_or(storage::EmptyRecord()), seen, actor_,
                                       std::move(write), now, counter, resolution_);
         if (storage::SiblingCount(next) > siblings_max) {
