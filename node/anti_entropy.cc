@@ -47,6 +47,7 @@ AntiEntropy::AntiEntropy(Runtime& rt, RpcEndpoint& rpc, Membership& membership,
 void AntiEntropy::Register() {
   rpc_.Register(kLevel, [this](NodeId, absl::string_view body) -> absl::StatusOr<std::string> {
     ASSIGN_OR_RETURN(AaeLevelRequest m, ParseAs<AaeLevelRequest>(body));
+    RETURN_IF_ERROR(CheckPartition(m.partition()));
     MerkleLevelRequest request;
     request.shape.leaf_count_log2 = m.leaf_count_log2();
     request.shape.branching_log2 = m.branching_log2();
@@ -63,6 +64,7 @@ void AntiEntropy::Register() {
   });
   rpc_.Register(kKeys, [this](NodeId, absl::string_view body) -> absl::StatusOr<std::string> {
     ASSIGN_OR_RETURN(AaeKeysRequest m, ParseAs<AaeKeysRequest>(body));
+    RETURN_IF_ERROR(CheckPartition(m.partition()));
     bool truncated = false;
     ASSIGN_OR_RETURN(std::vector<KeyDigest> keys,
                      ListKeys(m.partition(), {m.leaves().begin(), m.leaves().end()}, &truncated));
@@ -74,6 +76,17 @@ void AntiEntropy::Register() {
     out.set_truncated(truncated);
     return out.SerializeAsString();
   });
+}
+
+absl::Status AntiEntropy::CheckPartition(uint32_t partition) const {
+  const std::optional<Ring>& ring = membership_.ring();
+  if (!ring.has_value()) return absl::UnavailableError("no ring yet");
+  if (partition >= ring->partition_count()) {
+    return absl::InvalidArgumentError(absl::StrCat("partition ", partition,
+                                                   " is not in the ring (it has ",
+                                                   ring->partition_count(), ")"));
+  }
+  return absl::OkStatus();
 }
 
 void AntiEntropy::Start() {

@@ -52,6 +52,9 @@ class AntiEntropy {
   const AntiEntropyStats& stats() const { return stats_; }
 
  private:
+  // OK if `partition` is one of the ring's: a peer's request may not make the engine build a
+  // Merkle tree for any number it names (unbounded memory). UNAVAILABLE before a ring exists.
+  absl::Status CheckPartition(uint32_t partition) const;
   void Step();
   // Spends `bytes` of the budget, sleeping first if it is exhausted.
   void Spend(uint64_t bytes);

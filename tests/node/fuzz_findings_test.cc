@@ -7,6 +7,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "node/aae.pb.h"
 #include "node/kv.pb.h"
 #include "node/replica_store.h"
 #include "node/rpc.h"
@@ -151,6 +152,29 @@ TEST(FuzzFindingsTest, PutWithAContextAtTheLastDotCounterIsRefused) {
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
   EXPECT_TRUE(blind.ok()) << blind;
   EXPECT_TRUE(c.serving(1));
+}
+
+// Anti-entropy requests named any partition, and the engine built a Merkle tree for each number
+// a peer sent: unbounded memory from one misbehaving peer. Partitions outside the ring are refused.
+TEST(FuzzFindingsTest, AntiEntropyRequestsForPartitionsOutsideTheRingAreRefused) {
+  SimCluster c(5, 1, OneReplica);
+  std::string level, keys, inside;
+  AddCaller(c, [&](RpcEndpoint& rpc) {
+    AaeLevelRequest m;
+    m.set_partition(1u << 30);
+    m.set_leaf_count_log2(10);
+    m.set_branching_log2(2);
+    level = rpc.Call(1, "aae.level", m.SerializeAsString(), absl::Seconds(1)).status().ToString();
+    AaeKeysRequest k;
+    k.set_partition(4000000000u);
+    keys = rpc.Call(1, "aae.keys", k.SerializeAsString(), absl::Seconds(1)).status().ToString();
+    k.set_partition(0);
+    inside = rpc.Call(1, "aae.keys", k.SerializeAsString(), absl::Seconds(1)).status().ToString();
+  });
+  c.sim.RunFor(absl::Seconds(15));
+  EXPECT_EQ(level, "INVALID_ARGUMENT: partition 1073741824 is not in the ring (it has 64)");
+  EXPECT_EQ(keys, "INVALID_ARGUMENT: partition 4000000000 is not in the ring (it has 64)");
+  EXPECT_EQ(inside, "OK");
 }
 
 }  // namespace
