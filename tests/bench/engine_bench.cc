@@ -28,6 +28,7 @@
 #include "storage/engine/keys.h"
 #include "storage/record/dvv.h"
 #include "storage/record/record_codec.h"
+#include "tests/support/real_process.h"
 
 namespace kv::storage {
 namespace {
@@ -50,22 +51,7 @@ Record MakeRecord(uint64_t i) {
                 static_cast<int64_t>(i + 1));
 }
 
-// A single-process real runtime (no network), enough to run the engine's fibers.
-struct RealProcess {
-  AsioExecutor executor;
-  FiberScheduler fibers{&executor};
-  NullTransport transport{1};
-  Random random{1};
-  NoFaultPoints fault_points;
-  StderrLogger logger{"bench", LogLevel::kWarn};
-  Runtime runtime{Runtime::Parts{1, &executor, &executor, &fibers, &transport, &random,
-                                 &fault_points, &logger}};
-
-  void RunOnFiber(std::function<void()> body) {
-    fibers.Spawn("bench", std::move(body));
-    executor.Run();
-  }
-};
+using kv::testing::RealProcess;
 
 rocksdb::DB* OpenRaw(const std::string& dir) {
   rocksdb::BlockBasedTableOptions table;

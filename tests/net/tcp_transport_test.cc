@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "tests/support/real_process.h"
 #include "net/asio_executor.h"
 #include "net/fiber.h"
 #include "net/log.h"
@@ -130,20 +131,10 @@ bool ClosedByPeer(TcpStream& stream, MonoTime deadline) {
 
 class TcpTransportTest : public ::testing::Test {
  protected:
-  // Runs `body` on a fiber and drives the executor until it returns (at most `limit`), then
-  // cancels every fiber still alive.
+  // Runs `body` on a fiber until it returns (at most `limit`), then cancels the fibers left.
   void RunFiber(absl::AnyInvocable<void()> body, Duration limit = absl::Seconds(4)) {
-    bool finished = false;
-    const TimerId watchdog = executor_.RunAt(executor_.Now() + limit, [this] { executor_.Stop(); });
-    fibers_.Spawn("test", [&] {
-      body();
-      finished = true;
-      executor_.Cancel(watchdog);
-      executor_.Stop();
-    });
-    executor_.Run();
-    EXPECT_TRUE(finished) << "the test did not finish within " << limit;
-    fibers_.CancelAll();
+    EXPECT_TRUE(kv::testing::RunFiberFor(executor_, fibers_, std::move(body), limit))
+        << "the test did not finish within " << limit;
   }
 
   // A started transport and the events a receiver fiber collects from it.

@@ -10,28 +10,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "net/asio_executor.h"
-#include "net/fiber.h"
-#include "net/null_transport.h"
-#include "net/random.h"
-#include "net/runtime.h"
-#include "net/stderr_logger.h"
 #include "storage/engine/engine.h"
 #include "storage/record/dvv.h"
+#include "tests/support/real_process.h"
 
 namespace kv::storage {
 namespace {
 
-struct RealProcess {
-  AsioExecutor executor;
-  FiberScheduler fibers{&executor};
-  NullTransport transport{1};
-  Random random{1};
-  NoFaultPoints fault_points;
-  StderrLogger logger{"engine", LogLevel::kWarn};
-  Runtime rt{Runtime::Parts{1, &executor, &executor, &fibers, &transport, &random, &fault_points,
-                            &logger}};
-};
+using kv::testing::RealProcess;
 
 // 50 fibers each write 20 times under kSync: to one hot key (Update, under its key lock) or to
 // keys of their own (Put). Returns {acknowledged writes, WAL fsyncs}.
@@ -40,14 +26,14 @@ std::pair<uint64_t, uint64_t> Hammer(bool hot_key) {
   const std::string dir = absl::StrCat(::testing::TempDir(), "/group-commit-", hot_key);
   std::filesystem::remove_all(dir);
   EngineStats stats;
-  p.fibers.Spawn("main", [&] {
+  p.RunOnFiber([&] {
     EngineOptions options;
     options.dir = dir;
     options.durability = Durability::kSync;
-    std::unique_ptr<Engine> engine = *Engine::Open(p.rt, options);
+    std::unique_ptr<Engine> engine = *Engine::Open(p.runtime, options);
     std::vector<FiberHandle> writers;
     for (int i = 0; i < 50; ++i) {
-      writers.push_back(p.rt.Spawn("writer", [&, i] {
+      writers.push_back(p.runtime.Spawn("writer", [&, i] {
         for (int r = 0; r < 20; ++r) {
           const uint64_t counter = static_cast<uint64_t>(i * 100 + r + 1);
           if (hot_key) {
@@ -68,7 +54,6 @@ std::pair<uint64_t, uint64_t> Hammer(bool hot_key) {
     stats = engine->stats();
     ASSERT_TRUE(engine->Close().ok());
   });
-  p.executor.Run();
   std::filesystem::remove_all(dir);
   return {stats.writes, stats.wal_syncs};
 }
