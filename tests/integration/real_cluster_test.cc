@@ -29,11 +29,15 @@ std::string TestDir(const std::string& name) {
   return absl::StrCat(tmp ? tmp : "/tmp", "/dynkv-it-", name, "-", ::getpid());
 }
 
+// Nodes first_id.. first_id + nodes - 1 (N=3 R=2 W=2, fast gossip and anti-entropy), up with a
+// ring; nullptr (and a test failure) if not. A single node bootstraps a cluster of itself.
 std::unique_ptr<LocalCluster> StartCluster(const std::string& name,
                                            std::vector<std::string> extra = {},
-                                           std::string token = "") {
+                                           std::string token = "", int nodes = 3,
+                                           int first_id = 1) {
   LocalClusterOptions options;
-  options.nodes = 3;
+  options.nodes = nodes;
+  options.first_id = first_id;
   options.kvnode_binary = KvnodeBinary();
   options.dir = TestDir(name);
   std::filesystem::remove_all(options.dir);
@@ -243,22 +247,13 @@ TEST(RealClusterTest, KvctlReadsWritesResolvesAndJoinsALoneNode) {
             std::string::npos);
 
   // A fourth node, started alone (it bootstraps a cluster of itself), joins through node 1.
-  LocalClusterOptions alone_options;
-  alone_options.nodes = 1;
-  alone_options.first_id = 4;
-  alone_options.kvnode_binary = KvnodeBinary();
-  alone_options.dir = TestDir("kvctl") + "-alone";
-  std::filesystem::remove_all(alone_options.dir);
-  alone_options.flags = {"--n", "3", "--r", "2", "--w", "2", "--partitions", "16",
-                         "--gossip-interval", "100ms"};
-  absl::StatusOr<std::unique_ptr<LocalCluster>> alone = LocalCluster::Start(alone_options);
-  ASSERT_TRUE(alone.ok()) << alone.status();
-  ASSERT_TRUE((*alone)->WaitForRing().ok());
-  const std::string joined = Kvctl(absl::StrCat("--node ", (*alone)->http_address(1), " join 1@",
+  std::unique_ptr<LocalCluster> alone = StartCluster("kvctl-alone", {}, "", 1, 4);
+  ASSERT_NE(alone, nullptr);
+  const std::string joined = Kvctl(absl::StrCat("--node ", alone->http_address(1), " join 1@",
                                                 c->peer_address(1)));
   EXPECT_NE(joined.find("joining"), std::string::npos) << joined;
   absl::Status four = c->WaitForRing(absl::Seconds(60), 4);
-  EXPECT_TRUE(four.ok()) << four << "\n" << (*alone)->LogTail(1);
+  EXPECT_TRUE(four.ok()) << four << "\n" << alone->LogTail(1);
   // The members' own status (UP once each sees itself in the ring) follows by gossip.
   std::string status;
   int up = 0;
@@ -270,7 +265,7 @@ TEST(RealClusterTest, KvctlReadsWritesResolvesAndJoinsALoneNode) {
   }
   EXPECT_EQ(up, 4) << status;
   // The joined node serves the cluster's data.
-  EXPECT_EQ(Http(**alone, 1, "GET", "/kv/color").body, "purple");
+  EXPECT_EQ(Http(*alone, 1, "GET", "/kv/color").body, "purple");
 }
 
 // Client tokens and the cluster secret over real sockets: clients without the token are refused
@@ -288,25 +283,16 @@ TEST(RealClusterTest, TheTokenAndTheClusterSecretKeepOutsidersOut) {
   EXPECT_EQ(redis->Call({"AUTH", "t0ken"})->ToString(), "OK");
   EXPECT_EQ(redis->Call({"GET", "k"})->ToString(), "\"v\"");
 
-  LocalClusterOptions intruder;
-  intruder.nodes = 1;
-  intruder.first_id = 4;
-  intruder.kvnode_binary = KvnodeBinary();
-  intruder.dir = TestDir("secure") + "-intruder";
-  std::filesystem::remove_all(intruder.dir);
-  intruder.flags = {"--n", "3", "--r", "2", "--w", "2", "--partitions", "16",
-                    "--gossip-interval", "100ms", "--secret", "guess"};
-  intruder.token = "t0ken";
-  absl::StatusOr<std::unique_ptr<LocalCluster>> alone = LocalCluster::Start(intruder);
-  ASSERT_TRUE(alone.ok()) << alone.status();
-  ASSERT_TRUE((*alone)->WaitForRing().ok());
-  EXPECT_EQ(Http(**alone, 1, "POST", absl::StrCat("/admin/join?seed=1@", c->peer_address(1)), "",
+  std::unique_ptr<LocalCluster> alone =
+      StartCluster("secure-intruder", {"--secret", "guess"}, "", 1, 4);
+  ASSERT_NE(alone, nullptr);
+  EXPECT_EQ(Http(*alone, 1, "POST", absl::StrCat("/admin/join?seed=1@", c->peer_address(1)), "",
                  {{"Authorization", "Bearer t0ken"}}).status,
             202);
   // It keeps knocking; the cluster never lets it in.
   absl::Status four = c->WaitForRing(absl::Seconds(4), 4);
   EXPECT_FALSE(four.ok());
-  EXPECT_NE((*alone)->LogTail(1, 200).find("secret"), std::string::npos) << (*alone)->LogTail(1);
+  EXPECT_NE(alone->LogTail(1, 200).find("secret"), std::string::npos) << alone->LogTail(1);
 }
 
 // Bad input over real sockets: a connection flood past connections_max is refused while the
