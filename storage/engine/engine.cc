@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "net/assert.h"
 #include "net/future.h"
 #include "net/status_macros.h"
@@ -136,7 +137,7 @@ struct Engine::Impl {
   // Answers every write in flight with `status` and releases their key locks.
   void Settle(const absl::Status& status);
   void SyncLoop();
-  absl::Status CommitGroup(const std::vector<std::shared_ptr<Pending>>& group);
+  absl::Status CommitGroup(absl::Span<const std::shared_ptr<Pending>> group);
   // The digest the tree holds for `record_key` before this group (`staged` has the group's own
   // earlier changes).
   // Record key -> the digest the Merkle tree holds for it. Looked up, never iterated.
@@ -329,7 +330,7 @@ absl::StatusOr<bool> Engine::Impl::HintExists(const std::string& hint_key) {
   return true;
 }
 
-absl::Status Engine::Impl::CommitGroup(const std::vector<std::shared_ptr<Pending>>& group) {
+absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>> group) {
   if (!failure.ok()) return failure;
   rocksdb::WriteBatch batch;
   // Record keys once, in op order.
@@ -466,7 +467,8 @@ void Engine::Impl::Lead() {
         queue.pop_front();
       }
       if (in_flight.size() == first) break;
-      std::vector<std::shared_ptr<Pending>> group(in_flight.begin() + first, in_flight.end());
+      const absl::Span<const std::shared_ptr<Pending>> group =
+          absl::MakeConstSpan(in_flight).subspan(first);
       in_flight_status = CommitGroup(group);
       if (!in_flight_status.ok()) break;
       for (const std::shared_ptr<Pending>& p : group) p->guard.reset();
