@@ -10,6 +10,7 @@ namespace kv::node {
 namespace {
 
 constexpr const char* kGossipMethod = "membership.gossip";
+constexpr const char* kStateMethod = "membership.state";
 // One round in this many also talks to a seed, so split groups find each other.
 constexpr uint64_t kSeedEvery = 10;
 
@@ -48,6 +49,9 @@ void Membership::Register() {
     }
     Merge(incoming, from);
     ReactToRing();
+    return state_.SerializeAsString();
+  });
+  rpc_.Register(kStateMethod, [this](NodeId, absl::string_view) -> absl::StatusOr<std::string> {
     return state_.SerializeAsString();
   });
 }
@@ -210,13 +214,17 @@ void Membership::Merge(const ClusterState& incoming, NodeId from) {
   }
 }
 
-void Membership::AdoptRing(const RingState& rs) {
+absl::StatusOr<Ring> RingFromState(const RingState& rs) {
   std::vector<NodeId> owners(rs.owners().begin(), rs.owners().end());
   absl::btree_map<NodeId, uint32_t> weights;
   for (int i = 0; i < rs.member_nodes_size() && i < rs.member_weights_size(); ++i) {
     weights[rs.member_nodes(i)] = rs.member_weights(i);
   }
-  absl::StatusOr<Ring> ring = Ring::FromParts(std::move(owners), std::move(weights), rs.n_val());
+  return Ring::FromParts(std::move(owners), std::move(weights), rs.n_val());
+}
+
+void Membership::AdoptRing(const RingState& rs) {
+  absl::StatusOr<Ring> ring = RingFromState(rs);
   if (!ring.ok()) {
     rt_.Log(LogLevel::kWarn, "ignoring a malformed ring (version %d): %s", rs.version(),
             ring.status().ToString());

@@ -37,6 +37,9 @@
 
 namespace kv::node {
 
+// The ring a gossiped RingState describes. INVALID_ARGUMENT if it is malformed.
+absl::StatusOr<Ring> RingFromState(const RingState& state);
+
 struct MembershipOptions {
   std::vector<NodeId> seeds;
   uint32_t partitions = 256;
@@ -58,7 +61,9 @@ class Membership {
   Membership(Runtime& rt, RpcEndpoint& rpc, MembershipOptions options, uint64_t generation,
              const RingState& saved_ring = RingState());
 
-  // Registers the gossip method. REQUIRES: before rpc.Start().
+  // Registers the gossip method ("membership.gossip") and the read-only "membership.state" (the
+  // node's ClusterState, for tools such as `kvsim run --real`; it merges and records nothing about
+  // the caller). REQUIRES: before rpc.Start().
   void Register();
   // Announces this node and starts gossiping.
   void Start();

@@ -79,6 +79,43 @@ TEST_F(MembershipTest, FiveNodesConvergeOnMembersAndOneRing) {
   for (auto& [node, count] : M(1).ring()->OwnedCounts()) EXPECT_TRUE(count == 12 || count == 13);
 }
 
+// A process that only asks for the state: what tools (kvsim run --real) use to learn the ring.
+struct StateReaderApp final : sim::ProcessApp {
+  explicit StateReaderApp(Runtime& rt) : rpc(rt) {
+    rpc.Start();
+    rt.Spawn("read", [this] {
+      absl::StatusOr<std::string> body = rpc.Call(1, "membership.state", "", absl::Seconds(1));
+      if (body.ok() && state.ParseFromString(*body)) answered = true;
+    });
+  }
+  RpcEndpoint rpc;
+  ClusterState state;
+  bool answered = false;
+};
+
+TEST_F(MembershipTest, TheStateMethodShowsTheRingWithoutMakingTheCallerAMember) {
+  for (int i = 0; i < 3; ++i) AddNode();
+  sim_.RunFor(absl::Seconds(20));
+  ASSERT_TRUE(RingsAgree());
+  sim::ProcessOptions p;
+  p.boot = [](Runtime& rt, storage::FileSystem&) -> std::unique_ptr<sim::ProcessApp> {
+    return std::make_unique<StateReaderApp>(rt);
+  };
+  const NodeId reader = sim_.AddProcess(p);
+  sim_.Start(reader);
+  sim_.RunFor(absl::Seconds(2));
+  const StateReaderApp& app = *static_cast<StateReaderApp*>(sim_.process(reader).app());
+  ASSERT_TRUE(app.answered);
+  EXPECT_EQ(app.state.members_size(), 3);
+  const std::vector<NodeId> owners(app.state.ring().owners().begin(), app.state.ring().owners().end());
+  EXPECT_EQ(owners, M(1).ring()->owners());
+  EXPECT_EQ(app.state.ring().version(), M(1).ring_version());
+  sim_.RunFor(absl::Seconds(10));
+  for (NodeId id = 1; id <= 3; ++id) {
+    EXPECT_EQ(M(id).members().count(reader), 0u) << "node " << id << " took the reader for a member";
+  }
+}
+
 TEST_F(MembershipTest, ACrashedNodeIsSuspectedEverywhereAndWelcomedBackAfterRestart) {
   for (int i = 0; i < 5; ++i) AddNode();
   sim_.RunFor(absl::Seconds(30));

@@ -118,6 +118,18 @@ const std::vector<Field>& Fields() {
        Time(&Config::anti_entropy_interval)},
       {"cluster.request_timeout", "--request-timeout", "how long a coordinator waits for replicas",
        Time(&Config::request_timeout)},
+      {"cluster.handoff_interval", "--handoff-interval",
+       "how often hints are offered back to the nodes they stand in for",
+       Time(&Config::handoff_interval)},
+      {"cluster.resolution", "--resolution",
+       "dvv (concurrent writes kept as siblings) or lww (last writer wins); cluster-wide",
+       [](Config& c, const std::string& t) {
+         if (t != "dvv" && t != "lww") {
+           return absl::InvalidArgumentError(absl::StrCat("'", t, "' is not dvv or lww"));
+         }
+         c.resolution = t;
+         return absl::OkStatus();
+       }},
       {"storage.durability", "--durability",
        "sync (fsync before acknowledging) or interval (fsync every sync_interval)",
        [](Config& c, const std::string& t) {
@@ -256,6 +268,9 @@ node::NodeOptions ToNodeOptions(const Config& c) {
   o.engine.block_cache_bytes = c.block_cache_bytes;
   o.engine.memtable_flush_bytes = c.memtable_flush_bytes;
   o.anti_entropy.interval = c.anti_entropy_interval;
+  o.handoff.interval = c.handoff_interval;
+  o.resolution = c.resolution == "lww" ? storage::Resolution::kLastWriterWins
+                                       : storage::Resolution::kDottedVersionVectors;
   return o;
 }
 

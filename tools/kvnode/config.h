@@ -51,6 +51,8 @@ struct Config {
   Duration gossip_interval = absl::Seconds(1);
   Duration anti_entropy_interval = absl::Seconds(1);
   Duration request_timeout = absl::Seconds(1);
+  Duration handoff_interval = absl::Seconds(1);
+  std::string resolution = "dvv";  // "dvv" or "lww"
 
   uint32_t connections_max = 10000;  // client connections (HTTP + Redis) at once
   Duration idle_timeout = absl::Minutes(5);  // a client connection silent this long is closed

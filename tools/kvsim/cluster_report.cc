@@ -11,7 +11,8 @@ namespace kv::tools {
 using workloads::KvOp;
 
 std::string FormatClusterReport(const workloads::Scenario& s,
-                                const workloads::KvWorldResult& r, double wall_seconds) {
+                                const workloads::KvWorldResult& r, double wall_seconds,
+                                const RealRunNotes* real) {
   struct Kind {
     uint64_t ok = 0, failed = 0, timed_out = 0;
     LatencyHistogram latency;
@@ -29,6 +30,11 @@ std::string FormatClusterReport(const workloads::Scenario& s,
     }
   }
   std::string out;
+  if (real != nullptr) {
+    absl::StrAppend(&out,
+                    "REAL cluster of kvnode processes on loopback: not deterministic (the seed "
+                    "picks the workload's and the nemesis's draws; timing is real)\n");
+  }
   const workloads::ClusterSpec& c = s.cluster;
   const workloads::WorkloadSpec& w = s.workload;
   absl::StrAppendFormat(&out,
@@ -41,7 +47,8 @@ std::string FormatClusterReport(const workloads::Scenario& s,
                         absl::FormatDuration(w.duration), s.nemesis.enabled ? "on" : "off",
                         s.script.size());
   if (!s.description.empty()) absl::StrAppend(&out, "  ", s.description, "\n");
-  absl::StrAppend(&out, "\noperations (latency in simulated time)\n");
+  absl::StrAppend(&out, real != nullptr ? "\noperations (latency in real time)\n"
+                                         : "\noperations (latency in simulated time)\n");
   const char* names[3] = {"put", "delete", "get"};
   for (int i = 0; i < 3; ++i) {
     absl::StrAppendFormat(&out, "  %-7s ok=%d failed=%d timed_out=%d  %s\n", names[i],
@@ -54,11 +61,21 @@ std::string FormatClusterReport(const workloads::Scenario& s,
   std::vector<std::string> faults;
   for (const auto& [kind, n] : r.faults) faults.push_back(absl::StrCat(kind, "=", n));
   absl::StrAppend(&out, faults.empty() ? "none" : absl::StrJoin(faults, " "), "\n");
-  absl::StrAppendFormat(&out,
-                        "  network: sent=%d delivered=%d dropped(loss=%d partition=%d dead=%d) "
-                        "duplicated=%d\n",
-                        r.network.sent, r.network.delivered, r.network.dropped_loss,
-                        r.network.dropped_partition, r.network.dropped_dead, r.network.duplicated);
+  if (real == nullptr) {
+    absl::StrAppendFormat(&out,
+                          "  network: sent=%d delivered=%d dropped(loss=%d partition=%d dead=%d) "
+                          "duplicated=%d\n",
+                          r.network.sent, r.network.delivered, r.network.dropped_loss,
+                          r.network.dropped_partition, r.network.dropped_dead,
+                          r.network.duplicated);
+  } else {
+    absl::StrAppend(&out, "  not injected (simulator only): ",
+                    real->not_injected.empty() ? "nothing" : absl::StrJoin(real->not_injected, "; "),
+                    "\n");
+    for (const std::string& exit : real->unexpected_exits) {
+      absl::StrAppend(&out, "  UNEXPECTED: ", exit, "\n");
+    }
+  }
   absl::StrAppend(&out, "\nrepairs\n");
   absl::StrAppendFormat(&out, "  hinted writes=%d hints delivered=%d expired=%d\n", r.hinted_writes,
                         r.hints_delivered, r.hints_expired);
@@ -74,6 +91,12 @@ std::string FormatClusterReport(const workloads::Scenario& s,
     const char* verdict = v.passed ? (v.expected_violation ? "PASS (a violation was expected)" : "PASS")
                                    : (v.expected_violation ? "FAIL (expected)" : "FAIL");
     absl::StrAppendFormat(&out, "  %-18s %s  %s\n", v.checker, verdict, v.detail);
+  }
+  if (real != nullptr) {
+    const bool passed = r.passed() && real->unexpected_exits.empty();
+    absl::StrAppendFormat(&out, "\nrun\n  %.1fs of real time; data and logs in %s\n  verdict: %s\n",
+                          wall_seconds, real->dir, passed ? "PASS" : "FAIL");
+    return out;
   }
   const double simulated = absl::ToDoubleSeconds(r.simulated);
   absl::StrAppend(&out, "\nrun\n");

@@ -2,6 +2,8 @@
 //
 //   kvsim run SCENARIO.toml [--seed S] [--trace-file F] [--check-determinism] [--fingerprint-only]
 //       one seed of a scenario file (workloads/scenarios/), with its report
+//   kvsim run SCENARIO.toml --real [--seed S] [--kvnode PATH] [--real-dir DIR] [--history F]
+//       the same scenario against real kvnode processes (tools/realcluster/real_world.h)
 //   kvsim cluster [--seed S] [--nodes N] [--clients C] [--duration D] [--strict] [--no-faults]
 //                 [--trace-file F] [--check-determinism]
 //       a simulated Dynamo cluster under faults, judged by the checkers
@@ -32,6 +34,8 @@
 #include "tools/kvsim/coverage.h"
 #include "tools/kvsim/history_json.h"
 #include "tools/kvsim/perfetto.h"
+#include "tools/kvsim/progress.h"
+#include "tools/kvsim/real_command.h"
 #include "tools/kvsim/trace_diff.h"
 #include "tools/kvsim/scenario_file.h"
 #include "tools/kvsim/swarm.h"
@@ -179,34 +183,6 @@ int RunDemoCommand(const CommonFlags& common, const DemoFlags& flags, const std:
   return RunWorld(common, *seed, world, self);
 }
 
-// A progress line on a terminal (stderr), erased when the run ends.
-class Progress {
- public:
-  explicit Progress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) == 1) {}
-  ~Progress() {
-    if (shown_) std::fprintf(stderr, "\r\033[K");
-  }
-  std::function<void(Duration, Duration)> hook() {
-    if (!enabled_) return nullptr;
-    return [this](Duration done, Duration workload) {
-      shown_ = true;
-      if (done <= workload) {
-        std::fprintf(stderr, "\r\033[K  simulated %s of %s (%.0f%%)",
-                     absl::FormatDuration(absl::Trunc(done, absl::Seconds(1))).c_str(),
-                     absl::FormatDuration(workload).c_str(), 100 * absl::FDivDuration(done, workload));
-      } else {
-        std::fprintf(stderr, "\r\033[K  quiescing: %s after the workload",
-                     absl::FormatDuration(absl::Trunc(done - workload, absl::Seconds(1))).c_str());
-      }
-      std::fflush(stderr);
-    };
-  }
-
- private:
-  bool enabled_;
-  bool shown_ = false;
-};
-
 // One seed of a key-value scenario, as a World. `reproduce` is the command line that runs it.
 // One run's summary as a JSON line (what `kvsim swarm` collects from its children).
 std::string SummaryJson(const workloads::Scenario& scenario, const workloads::KvWorldResult& r,
@@ -316,6 +292,8 @@ struct RunFlags {
   bool swarm = false;
   bool summary_json = false;
   RunOutputs outputs;
+  bool real = false;
+  RealRunFlags real_flags;
 };
 
 int RunScenarioCommand(const CommonFlags& common, const RunFlags& flags, const std::string& self) {
@@ -333,6 +311,21 @@ int RunScenarioCommand(const CommonFlags& common, const RunFlags& flags, const s
   std::string reproduce = absl::StrCat("run ", ShellQuote(path), " --seed ", *seed);
   if (flags.swarm) absl::StrAppend(&reproduce, " --swarm");
   if (common.no_faults) absl::StrAppend(&reproduce, " --no-faults");
+  if (flags.real) {
+    // Simulator-only outputs have nothing to show for real processes: refuse them clearly.
+    if (common.check_determinism || common.fingerprint_only || !common.trace_file.empty() ||
+        !flags.outputs.perfetto.empty() || flags.summary_json) {
+      return Usage("--real runs are not deterministic and have no trace: --check-determinism, "
+                   "--fingerprint-only, --trace-file, --trace and --summary-json need the "
+                   "simulator");
+    }
+    RealRunFlags real = flags.real_flags;
+    real.history = flags.outputs.history;
+    return RunRealScenario(*scenario, *seed, real, self, reproduce);
+  }
+  if (!flags.real_flags.kvnode.empty() || !flags.real_flags.dir.empty()) {
+    return Usage("--kvnode and --real-dir go with --real");
+  }
   if (flags.summary_json) {
     // One JSON line and the exit status; nothing else on stdout.
     World world = ScenarioWorld(*scenario, *seed, false, reproduce, /*summary_json=*/true);
@@ -489,6 +482,14 @@ int main(int argc, char** argv) {
                     "randomise the fault knobs from the seed, as `kvsim swarm` does");
   run_cmd->add_flag("--summary-json", run_flags.summary_json,
                     "print one JSON line (verdicts, fingerprint, rare paths) instead of the report");
+  run_cmd->add_flag("--real", run_flags.real,
+                    "run against real kvnode processes on loopback instead of the simulator "
+                    "(crashes, restarts, pauses, joins and leaves only; not deterministic)");
+  run_cmd->add_option("--kvnode", run_flags.real_flags.kvnode,
+                      "with --real: the kvnode binary (default: next to kvsim)");
+  run_cmd->add_option("--real-dir", run_flags.real_flags.dir,
+                      "with --real: where the nodes keep data and logs (default: a new temporary "
+                      "directory, removed when the run passes)");
 
   CLI::App* diff_cmd = app.add_subcommand(
       "diff", "Run a seed twice and name the first event where the runs differ (or compare two traces)");

@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
 #include "tools/kvctl/http_client.h"
+#include "net/status_macros.h"
 
 namespace kv::realcluster {
 namespace {
@@ -66,16 +67,12 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(LocalClusterOp
   std::unique_ptr<LocalCluster> c(new LocalCluster(std::move(options)));
   std::filesystem::create_directories(c->options_.dir);
   for (int i = 1; i <= c->options_.nodes; ++i) {
-    Node n;
-    n.id = c->options_.first_id + i - 1;
-    for (std::string* address : {&n.peer, &n.http, &n.redis}) {
-      absl::StatusOr<int> port = FreePort();
-      if (!port.ok()) return port.status();
-      *address = absl::StrCat("127.0.0.1:", *port);
+    absl::StatusOr<Node> n = c->NewNode(c->options_.first_id + i - 1);
+    if (!n.ok()) return n.status();
+    if (static_cast<size_t>(i) <= c->options_.node_flags.size()) {
+      n->flags = c->options_.node_flags[i - 1];
     }
-    n.data_dir = absl::StrCat(c->options_.dir, "/n", n.id);
-    n.log = absl::StrCat(c->options_.dir, "/n", n.id, ".log");
-    c->nodes_.push_back(n);
+    c->nodes_.push_back(std::move(*n));
   }
   for (int i = 1; i <= c->size(); ++i) {
     absl::Status s = c->StartNode(i, timeout);
@@ -94,6 +91,19 @@ LocalCluster::~LocalCluster() {
   }
 }
 
+absl::StatusOr<LocalCluster::Node> LocalCluster::NewNode(int id) const {
+  Node n;
+  n.id = id;
+  for (std::string* address : {&n.peer, &n.http, &n.redis}) {
+    absl::StatusOr<int> port = FreePort();
+    if (!port.ok()) return port.status();
+    *address = absl::StrCat("127.0.0.1:", *port);
+  }
+  n.data_dir = absl::StrCat(options_.dir, "/n", n.id);
+  n.log = absl::StrCat(options_.dir, "/n", n.id, ".log");
+  return n;
+}
+
 const LocalCluster::Node& LocalCluster::at(int node) const { return nodes_.at(node - 1); }
 LocalCluster::Node& LocalCluster::at(int node) { return nodes_.at(node - 1); }
 
@@ -103,10 +113,16 @@ std::vector<std::string> LocalCluster::Argv(const Node& n) const {
                                    "--redis", n.redis, "--seeds",
                                    absl::StrCat(nodes_.front().id, "@", nodes_.front().peer)};
   argv.insert(argv.end(), options_.flags.begin(), options_.flags.end());
+  argv.insert(argv.end(), n.flags.begin(), n.flags.end());
   return argv;
 }
 
 absl::Status LocalCluster::StartNode(int node, absl::Duration timeout) {
+  RETURN_IF_ERROR(Spawn(node));
+  return WaitHealthy(node, timeout);
+}
+
+absl::Status LocalCluster::Spawn(int node) {
   Node& n = at(node);
   if (n.pid > 0) return absl::FailedPreconditionError(absl::StrCat("node ", node, " runs"));
   std::vector<std::string> args = Argv(n);
@@ -128,10 +144,16 @@ absl::Status LocalCluster::StartNode(int node, absl::Duration timeout) {
   }
   ::close(log);
   n.pid = pid;
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::WaitHealthy(int node, absl::Duration timeout) {
+  Node& n = at(node);
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
+    if (n.pid <= 0) return absl::FailedPreconditionError(absl::StrCat("node ", node, " is not running"));
+    if (::waitpid(n.pid, &status, WNOHANG) == n.pid) {
       n.pid = -1;
       return absl::UnavailableError(absl::StrCat("node ", node, " exited at start (status ",
                                                  status, "):\n", LogTail(node)));
@@ -144,6 +166,42 @@ absl::Status LocalCluster::StartNode(int node, absl::Duration timeout) {
   return absl::DeadlineExceededError(
       absl::StrCat("node ", node, " not healthy after ", absl::FormatDuration(timeout), ":\n",
                    LogTail(node)));
+}
+
+absl::StatusOr<int> LocalCluster::AddNode(std::vector<std::string> flags) {
+  int id = options_.first_id;
+  for (const Node& n : nodes_) id = std::max(id, n.id + 1);
+  absl::StatusOr<Node> n = NewNode(id);
+  if (!n.ok()) return n.status();
+  n->flags = std::move(flags);
+  nodes_.push_back(std::move(*n));
+  RETURN_IF_ERROR(Spawn(size()));
+  return size();
+}
+
+absl::Status LocalCluster::Leave(int node) {
+  kvctl::HttpTarget target{.host_port = at(node).http, .token = options_.token,
+                           .timeout = absl::Seconds(2)};
+  absl::StatusOr<kvctl::HttpReply> reply = kvctl::Request(target, "POST", "/admin/leave", {});
+  if (!reply.ok()) return reply.status();
+  if (reply->status != 200) {
+    return absl::UnavailableError(absl::StrCat("node ", node, " refused to leave (", reply->status,
+                                               "): ", reply->body));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<int> LocalCluster::Reap() {
+  std::vector<int> exited;
+  for (int i = 1; i <= size(); ++i) {
+    Node& n = at(i);
+    int status = 0;
+    if (n.pid > 0 && ::waitpid(n.pid, &status, WNOHANG) == n.pid) {
+      n.pid = -1;
+      exited.push_back(i);
+    }
+  }
+  return exited;
 }
 
 absl::Status LocalCluster::Kill(int node) {

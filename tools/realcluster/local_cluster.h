@@ -31,6 +31,8 @@ struct LocalClusterOptions {
   std::vector<std::string> flags;
   // The client token the nodes require (pass --token in `flags` too), for /cluster.
   std::string token;
+  // Flags for one node only, after `flags`: node_flags[i] goes to node i + 1 (e.g. --weight).
+  std::vector<std::vector<std::string>> node_flags;
 };
 
 class LocalCluster {
@@ -52,6 +54,19 @@ class LocalCluster {
   int id(int node) const { return at(node).id; }
   // Starts node `node` (1-based) on its data directory and waits for /health.
   absl::Status StartNode(int node, absl::Duration timeout = absl::Seconds(30));
+  // Starts node `node` without waiting (fork and exec only): for drivers that must not block.
+  absl::Status Spawn(int node);
+  // Waits until node `node` answers /health; an error if it exits or `timeout` passes first.
+  absl::Status WaitHealthy(int node, absl::Duration timeout = absl::Seconds(30));
+  // Adds a node (the next id, fresh ports and directory, `flags` after the cluster's) and spawns
+  // it; it joins through node 1. Returns its number. Does not wait.
+  absl::StatusOr<int> AddNode(std::vector<std::string> flags = {});
+  // Asks node `node` to leave the cluster (POST /admin/leave); it hands its data over and stays
+  // up until stopped.
+  absl::Status Leave(int node);
+  // Notices nodes that exited by themselves (without Kill or Terminate); returns their numbers.
+  // Does not block.
+  std::vector<int> Reap();
   // SIGKILL and reap: a crash.
   absl::Status Kill(int node);
   // SIGTERM and wait for the exit; an error if it exits non-zero or not within `timeout`.
@@ -72,8 +87,10 @@ class LocalCluster {
   struct Node {
     int id = 0;
     std::string peer, http, redis, data_dir, log;
+    std::vector<std::string> flags;  // this node's own, after the cluster's
     pid_t pid = -1;
   };
+  absl::StatusOr<Node> NewNode(int id) const;
   explicit LocalCluster(LocalClusterOptions options) : options_(std::move(options)) {}
   const Node& at(int node) const;
   Node& at(int node);
