@@ -39,7 +39,8 @@ w = 3
 durability = "interval"
 sync_interval = "250ms"
 )");
-  absl::StatusOr<Config> c = Parse({"--config", clean, "--w", "1", "--strict"});
+  absl::StatusOr<Config> c = Parse({"--config", clean, "--w", "1", "--strict", "--resolution",
+                                     "lww", "--handoff-interval", "300ms"});
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->id, 2u);
   EXPECT_EQ(c->w, 1u);  // the flag wins
@@ -54,6 +55,10 @@ sync_interval = "250ms"
   EXPECT_EQ(o.engine.dir, "/tmp/x/db");
   EXPECT_EQ(o.membership.seeds, (std::vector<NodeId>{1, 2}));
   EXPECT_EQ(o.membership.address, "127.0.0.1:7002");
+  EXPECT_EQ(o.resolution, storage::Resolution::kLastWriterWins);
+  EXPECT_EQ(o.handoff.interval, absl::Milliseconds(300));
+  EXPECT_EQ(ToNodeOptions(*Parse({"--id", "1", "--data-dir", "/tmp/x"})).resolution,
+            storage::Resolution::kDottedVersionVectors);
 }
 
 TEST(KvnodeConfigTest, BadSettingsNameTheFileLineOrFlag) {
@@ -72,6 +77,8 @@ TEST(KvnodeConfigTest, BadSettingsNameTheFileLineOrFlag) {
   EXPECT_EQ(Parse({"--data-dir", "/tmp/x"}).status().message(), "node.id (--id) is required");
   EXPECT_EQ(Parse({"--id", "1", "--data-dir", "/tmp/x", "--durability", "fast"}).status().code(),
             absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Parse({"--id", "1", "--data-dir", "/tmp/x", "--resolution", "newest"}).status().message(),
+            "--resolution: 'newest' is not dvv or lww");
   EXPECT_EQ(Parse({"--id", "1", "--data-dir", "/tmp/x", "--sync-interval", "soon"}).status().message(),
             "--sync-interval: 'soon' is not a positive duration (e.g. 500ms, 1s, 5m)");
   EXPECT_EQ(Parse({"--id", "1", "--data-dir", "/tmp/x", "--no-such-flag"}).status().code(),
