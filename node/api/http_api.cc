@@ -625,3 +625,6 @@ http::Response HttpApi::Decommission(absl::string_view node) {
 }
 
 }  // namespace kv::node
+
+// File-local: a unity build compiles the next .cc file of kv_api in this translation unit.
+#undef KV_RETURN_RESPONSE_IF_ERROR

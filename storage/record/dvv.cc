@@ -11,11 +11,6 @@
 namespace kv::storage {
 namespace {
 
-void AssertValid(const Record& record) {
-  const absl::Status s = ValidateRecord(record);
-  KV_ASSERT_MSG(s.ok(), s.message());
-}
-
 // The deterministic choice between two siblings with the same dot (see Merge).
 const Sibling& Preferred(const Sibling& a, const Sibling& b) {
   KV_ASSERT(DotOf(a) == DotOf(b));
@@ -52,7 +47,7 @@ Record EmptyRecord() {
 }
 
 Context ReadContext(const Record& record) {
-  AssertValid(record);
+  AssertValidRecord(record);
   return Context::FromProto(record.context());
 }
 
@@ -77,7 +72,7 @@ Write Write::Delete() { return Write{std::string(), true, 0}; }
 
 Record Update(const Record& record, const Context& client_context, uint64_t coordinator,
               Write write, int64_t wall_now_micros, uint64_t min_counter) {
-  AssertValid(record);
+  AssertValidRecord(record);
   KV_ASSERT(!write.tombstone || write.value.empty());
   KV_ASSERT(write.expiry_micros >= 0);
   Context context = Context::FromProto(record.context());
@@ -100,13 +95,13 @@ Record Update(const Record& record, const Context& client_context, uint64_t coor
   if (!placed) *out.add_siblings() = std::move(fresh);
   context.Advance(dot, wall_now_micros);
   context.ToRecord(&out);
-  AssertValid(out);
+  AssertValidRecord(out);
   return out;
 }
 
 Record Merge(const Record& a, const Record& b) {
-  AssertValid(a);
-  AssertValid(b);
+  AssertValidRecord(a);
+  AssertValidRecord(b);
   const Context ca = Context::FromProto(a.context());
   const Context cb = Context::FromProto(b.context());
   Record out = EmptyRecord();
@@ -126,7 +121,7 @@ Record Merge(const Record& a, const Record& b) {
   Context joined = ca;
   joined.Join(cb);
   joined.ToRecord(&out);
-  AssertValid(out);
+  AssertValidRecord(out);
   return out;
 }
 
@@ -156,7 +151,7 @@ size_t SiblingCount(const Record& record) { return static_cast<size_t>(record.si
 
 Record PruneContext(const Record& record, uint64_t self_node, const PruneOptions& options,
                     int64_t wall_now_micros) {
-  AssertValid(record);
+  AssertValidRecord(record);
   KV_ASSERT(options.entry_age_min_micros >= 0);
   Context context = Context::FromProto(record.context());
   if (context.size() <= options.entries_max) return record;
@@ -178,7 +173,7 @@ Record PruneContext(const Record& record, uint64_t self_node, const PruneOptions
   }
   Record out = record;
   context.ToRecord(&out);
-  AssertValid(out);
+  AssertValidRecord(out);
   return out;
 }
 

@@ -10,19 +10,14 @@
 namespace kv::storage {
 namespace {
 
-void AssertValid(const Record& record) {
-  const absl::Status s = ValidateRecord(record);
-  KV_ASSERT_MSG(s.ok(), s.message());
-}
-
 auto NewestKey(const Sibling& s) {
   return std::make_tuple(s.wall_micros(), s.dot_node(), s.dot_counter(), s.tombstone(),
                          s.expiry_micros(), absl::string_view(s.value()));
 }
 
 Record MergeNewest(const Record& a, const Record& b) {
-  AssertValid(a);
-  AssertValid(b);
+  AssertValidRecord(a);
+  AssertValidRecord(b);
   const Sibling* newest = nullptr;
   for (const Record* r : {&a, &b}) {
     for (const Sibling& s : r->siblings()) {
@@ -34,7 +29,7 @@ Record MergeNewest(const Record& a, const Record& b) {
   Record out = EmptyRecord();
   if (newest != nullptr) *out.add_siblings() = *newest;
   joined.ToRecord(&out);
-  AssertValid(out);
+  AssertValidRecord(out);
   KV_ASSERT(out.siblings_size() <= 1);
   return out;
 }
@@ -74,7 +69,7 @@ Record Update(const Record& record, const Context& client_context, uint64_t coor
   Record out =
       Update(record, Context(), coordinator, std::move(write), wall_now_micros, min_counter);
   KeepNewestSibling(&out);
-  AssertValid(out);
+  AssertValidRecord(out);
   return out;
 }
 

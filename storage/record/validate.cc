@@ -104,4 +104,9 @@ absl::Status ValidateRecord(const Record& record) {
   return CheckSiblingsCovered(record);
 }
 
+void AssertValidRecord(const Record& record) {
+  const absl::Status s = ValidateRecord(record);
+  KV_ASSERT_MSG(s.ok(), s.message());
+}
+
 }  // namespace kv::storage

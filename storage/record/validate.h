@@ -35,4 +35,8 @@ uint8_t RecordFormatVersionFor(const VersionVector& vv);
 // Errors: INVALID_ARGUMENT naming the first violated rule.
 absl::Status ValidateRecord(const Record& record);
 
+// Aborts (KV_ASSERT) with ValidateRecord's message unless `record` is valid. The DVV and
+// last-writer-wins operations (dvv.h, resolution.h) call it on their inputs and outputs.
+void AssertValidRecord(const Record& record);
+
 }  // namespace kv::storage

@@ -5,7 +5,6 @@
 #include "sim/faulty_file_system.h"
 
 #include <algorithm>
-#include <bit>
 #include <memory>
 #include <string>
 #include <utility>
@@ -16,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "support/file_test_util.h"
 #include "support/status_test_util.h"
 #include "net/random.h"
 #include "net/status_macros.h"
@@ -28,6 +28,10 @@ namespace {
 using storage::File;
 using storage::FileSystem;
 using storage::OpenOptions;
+using kv::testing::BitsDiffering;
+using kv::testing::NoCreate;
+using kv::testing::Pattern;
+using kv::testing::ReadFile;
 
 
 // A SimDisk with a FaultyFileSystem on top whose sink records "kind path" for each fault.
@@ -45,35 +49,6 @@ struct Rig {
   FaultyFileSystem fs;
   std::vector<std::string> faults;
 };
-
-std::string Pattern(size_t n, uint64_t tag) {
-  Random random(tag);
-  std::string bytes(n, '\0');
-  for (char& c : bytes) c = static_cast<char>(random.Uniform(256));
-  return bytes;
-}
-
-OpenOptions NoCreate() {
-  OpenOptions options;
-  options.create = false;
-  return options;
-}
-
-// The whole visible contents of `path`, read through `fs`.
-absl::StatusOr<std::string> ReadFile(FileSystem& fs, absl::string_view path) {
-  ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.Open(path, NoCreate()));
-  ASSIGN_OR_RETURN(uint64_t size, file->Size());
-  return file->ReadAt(0, size);
-}
-
-int BitsDiffering(const std::string& a, const std::string& b) {
-  EXPECT_EQ(a.size(), b.size());
-  int bits = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-    bits += std::popcount(static_cast<unsigned>(static_cast<unsigned char>(a[i] ^ b[i])));
-  }
-  return bits;
-}
 
 TEST(FaultyFileSystemTest, WriteErrorFailsWithEioAndWritesNothing) {
   Rig rig(DiskFaultOptions{.write_error_probability = 1});

@@ -6,7 +6,6 @@
 #include "sim/sim_disk.h"
 
 #include <algorithm>
-#include <bit>
 #include <memory>
 #include <string>
 #include <utility>
@@ -17,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "support/file_test_util.h"
 #include "support/status_test_util.h"
 #include "net/random.h"
 #include "net/status_macros.h"
@@ -28,31 +28,14 @@ namespace {
 using storage::File;
 using storage::FileSystem;
 using storage::OpenOptions;
+using kv::testing::BitsDiffering;
+using kv::testing::NoCreate;
+using kv::testing::Pattern;
+using kv::testing::ReadFile;
 
 
 // Crash choices are random per seed; this many seeds sees every outcome many times over.
 constexpr uint64_t kSeeds = 200;
-
-// `n` bytes that differ for each `tag`, so that writes can be told apart after a crash.
-std::string Pattern(size_t n, uint64_t tag) {
-  Random random(tag);
-  std::string bytes(n, '\0');
-  for (char& c : bytes) c = static_cast<char>(random.Uniform(256));
-  return bytes;
-}
-
-OpenOptions NoCreate() {
-  OpenOptions options;
-  options.create = false;
-  return options;
-}
-
-// The whole visible contents of the file at `path`.
-absl::StatusOr<std::string> ReadFile(FileSystem& fs, absl::string_view path) {
-  ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.Open(path, NoCreate()));
-  ASSIGN_OR_RETURN(uint64_t size, file->Size());
-  return file->ReadAt(0, size);
-}
 
 // Creates (or replaces the contents of) `path` with `contents` and makes both durable: the file is
 // synced and so is its directory.
@@ -63,16 +46,6 @@ absl::Status WriteDurableFile(FileSystem& fs, absl::string_view path, absl::stri
   RETURN_IF_ERROR(file->Append(contents));
   RETURN_IF_ERROR(file->Sync());
   return fs.SyncDir(storage::ParentDir(path));
-}
-
-// Number of bits in which `a` and `b` differ. REQUIRES: equal sizes.
-int BitsDiffering(const std::string& a, const std::string& b) {
-  EXPECT_EQ(a.size(), b.size());
-  int bits = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-    bits += std::popcount(static_cast<unsigned>(static_cast<unsigned char>(a[i] ^ b[i])));
-  }
-  return bits;
 }
 
 TEST(SimDiskCrashTest, SyncedBytesAndNamesSurviveEveryCrash) {

@@ -258,7 +258,7 @@ class History {
   size_t entries_pruned_ = 0;
 };
 
-constexpr uint64_t kSeeds = 1000;
+constexpr uint64_t kHistorySeeds = 1000;
 
 // What the histories of one suite exercised, so a suite cannot pass by testing nothing.
 struct Coverage {
@@ -270,7 +270,7 @@ struct Coverage {
 // Runs a history for each seed, checking every replica after every step.
 Coverage RunHistories(const HistoryOptions& o, bool exact) {
   Coverage cov;
-  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+  for (uint64_t seed = 1; seed <= kHistorySeeds; ++seed) {
     SCOPED_TRACE(absl::StrCat("seed=", seed));
     History h(seed, o);
     bool siblings = false, false_siblings = false;
@@ -295,7 +295,7 @@ Coverage RunHistories(const HistoryOptions& o, bool exact) {
 // of a read that saw them) replaced. Nothing acknowledged is lost, nothing replaced comes back.
 TEST(DvvHistoryTest, SiblingsAreExactlyTheWritesNoOneSuperseded) {
   const Coverage cov = RunHistories(HistoryOptions{}, /*exact=*/true);
-  EXPECT_GT(cov.histories_with_siblings, static_cast<int>(kSeeds / 2));
+  EXPECT_GT(cov.histories_with_siblings, static_cast<int>(kHistorySeeds / 2));
 }
 
 // With read-your-writes sessions every writer's write supersedes its previous one, so each writer
@@ -303,7 +303,7 @@ TEST(DvvHistoryTest, SiblingsAreExactlyTheWritesNoOneSuperseded) {
 TEST(DvvHistoryTest, SiblingsNeverOutnumberConcurrentWriters) {
   HistoryOptions o;
   o.sessions = true;
-  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+  for (uint64_t seed = 1; seed <= kHistorySeeds; ++seed) {
     SCOPED_TRACE(absl::StrCat("seed=", seed));
     History h(seed, o);
     for (int step = 0; step < o.steps; ++step) {
@@ -324,7 +324,7 @@ TEST(DvvHistoryTest, SiblingsNeverOutnumberConcurrentWriters) {
 // random order), all replicas are equal, hold exactly the writes no one superseded, and agree on
 // the digest; a different order gives the same record.
 TEST(DvvHistoryTest, ReplicasConvergeAfterPairwiseSyncsInAnyOrder) {
-  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+  for (uint64_t seed = 1; seed <= kHistorySeeds; ++seed) {
     SCOPED_TRACE(absl::StrCat("seed=", seed));
     History h(seed, HistoryOptions{});
     for (int step = 0; step < 120; ++step) ASSERT_TRUE(h.Step());
@@ -356,10 +356,10 @@ TEST(DvvHistoryTest, PrunedRecordsKeepEveryNonSupersededWriteAndConverge) {
   o.replicas_max = 6;
   o.prune_probability = 0.15;
   const Coverage cov = RunHistories(o, /*exact=*/false);
-  EXPECT_GT(cov.histories_that_pruned, static_cast<int>(kSeeds / 2));
-  EXPECT_GT(cov.histories_with_false_siblings, static_cast<int>(kSeeds / 10))
+  EXPECT_GT(cov.histories_that_pruned, static_cast<int>(kHistorySeeds / 2));
+  EXPECT_GT(cov.histories_with_false_siblings, static_cast<int>(kHistorySeeds / 10))
       << "the documented risk never showed: pruning too timid to test";
-  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+  for (uint64_t seed = 1; seed <= kHistorySeeds; ++seed) {
     SCOPED_TRACE(absl::StrCat("seed=", seed));
     History h(seed, o);
     for (int step = 0; step < o.steps; ++step) ASSERT_TRUE(h.Step());

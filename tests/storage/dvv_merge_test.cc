@@ -17,7 +17,7 @@ using testing::RandomRecordOptions;
 using testing::SameRecord;
 using testing::Show;
 
-constexpr uint64_t kSeeds = 3000;
+constexpr uint64_t kMergeSeeds = 3000;
 
 // Records of the same key as they occur (one content per dot), and records where a dot was reissued
 // with other content (to prove Merge stays a join even then).
@@ -29,7 +29,7 @@ const RandomRecordOptions kUnseen = testing::UnseenDotOptions();
 class DvvMergeAlgebraTest : public ::testing::TestWithParam<RandomRecordOptions> {};
 
 TEST_P(DvvMergeAlgebraTest, Commutative) {
-  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+  for (uint64_t seed = 1; seed <= kMergeSeeds; ++seed) {
     Random rng(seed);
     const Record a = RandomRecord(rng, GetParam()), b = RandomRecord(rng, GetParam());
     const Record ab = Merge(a, b), ba = Merge(b, a);
@@ -39,7 +39,7 @@ TEST_P(DvvMergeAlgebraTest, Commutative) {
 }
 
 TEST_P(DvvMergeAlgebraTest, Associative) {
-  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+  for (uint64_t seed = 1; seed <= kMergeSeeds; ++seed) {
     Random rng(seed);
     const Record a = RandomRecord(rng, GetParam()), b = RandomRecord(rng, GetParam()),
                  c = RandomRecord(rng, GetParam());
@@ -51,7 +51,7 @@ TEST_P(DvvMergeAlgebraTest, Associative) {
 }
 
 TEST_P(DvvMergeAlgebraTest, IdempotentAndAbsorbing) {
-  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+  for (uint64_t seed = 1; seed <= kMergeSeeds; ++seed) {
     Random rng(seed);
     const Record a = RandomRecord(rng, GetParam()), b = RandomRecord(rng, GetParam());
     ASSERT_TRUE(SameRecord(Merge(a, a), a)) << "seed=" << seed << " a=" << Show(a);
@@ -65,7 +65,7 @@ TEST_P(DvvMergeAlgebraTest, IdempotentAndAbsorbing) {
 }
 
 TEST_P(DvvMergeAlgebraTest, EmptyRecordIsTheIdentity) {
-  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+  for (uint64_t seed = 1; seed <= kMergeSeeds; ++seed) {
     Random rng(seed);
     const Record a = RandomRecord(rng, GetParam());
     ASSERT_TRUE(SameRecord(Merge(a, EmptyRecord()), a)) << "seed=" << seed << " a=" << Show(a);

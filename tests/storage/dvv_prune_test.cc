@@ -17,12 +17,8 @@ using testing::RandomRecord;
 using testing::RandomRecordOptions;
 using testing::SameRecord;
 using testing::Show;
+using testing::ValuesOf;
 
-std::vector<std::string> Values(const Record& r) {
-  std::vector<std::string> out;
-  for (const Sibling* s : LiveValues(r, 0)) out.push_back(s->value());
-  return out;
-}
 using Strings = std::vector<std::string>;
 
 bool Eligible(const Context::Entry& e, const PruneOptions& o, int64_t now) {
@@ -95,13 +91,13 @@ TEST(DvvPruneTest, AClientReadingAPrunedRecordStillReplacesWhatItRead) {
     r = Update(r, ReadContext(r), node, Write::Put("old"), 0);
   r = Update(r, Context(), 9, Write::Put("x"), 100);
   r = Update(r, Context(), 10, Write::Put("y"), 100);
-  ASSERT_EQ(Values(r), (Strings{"old", "x", "y"}));
+  ASSERT_EQ(ValuesOf(r), (Strings{"old", "x", "y"}));
   const Record pruned = PruneContext(
       r, /*self_node=*/11, PruneOptions{.entries_max = 2, .entry_age_min_micros = 50}, 200);
   EXPECT_EQ(ReadContext(pruned).size(), 3u) << Show(pruned);  // 8 (holds "old"), 9 and 10
   const Record resolved = Update(pruned, ReadContext(pruned), 11, Write::Put("merged"), 300);
-  EXPECT_EQ(Values(resolved), (Strings{"merged"}));
-  EXPECT_EQ(Values(Merge(resolved, r)), (Strings{"merged"}));
+  EXPECT_EQ(ValuesOf(resolved), (Strings{"merged"}));
+  EXPECT_EQ(ValuesOf(Merge(resolved, r)), (Strings{"merged"}));
 }
 
 // The documented risk: a replica that still holds a long-superseded value brings it back as a
@@ -110,13 +106,13 @@ TEST(DvvPruneTest, AClientReadingAPrunedRecordStillReplacesWhatItRead) {
 TEST(DvvPruneTest, PruningCanMakeAnOldWriteLookConcurrentButLosesNothing) {
   const Record stale = Update(EmptyRecord(), Context(), 1, Write::Put("ancient"), 0);
   Record current = Update(stale, ReadContext(stale), 2, Write::Put("current"), 10);
-  ASSERT_EQ(Values(Merge(stale, current)), (Strings{"current"}));
+  ASSERT_EQ(ValuesOf(Merge(stale, current)), (Strings{"current"}));
   const Record pruned = PruneContext(
       current, /*self_node=*/2, PruneOptions{.entries_max = 1, .entry_age_min_micros = 0}, 1000);
   ASSERT_EQ(ReadContext(pruned).counter(1), 0u) << Show(pruned);
-  EXPECT_EQ(Values(Merge(stale, pruned)), (Strings{"ancient", "current"}));
+  EXPECT_EQ(ValuesOf(Merge(stale, pruned)), (Strings{"ancient", "current"}));
   // Any replica that kept node 1's entry drops the false sibling again.
-  EXPECT_EQ(Values(Merge(Merge(stale, pruned), current)), (Strings{"current"}));
+  EXPECT_EQ(ValuesOf(Merge(Merge(stale, pruned), current)), (Strings{"current"}));
 }
 
 // Why a node never prunes its own entry: it would reissue a dot that other replicas' contexts
@@ -135,7 +131,7 @@ TEST(DvvPruneTest, ANodeKeepsItsOwnEntrySoItsNextWriteIsNotSwallowed) {
   forgetful.ToProto(naive.mutable_context());
   const Record naive_write = Update(naive, ReadContext(naive), 1, Write::Put("v3"), 1);
   EXPECT_EQ(DotOf(naive_write.siblings(0)), (Dot{1, 1}));
-  EXPECT_EQ(Values(Merge(naive_write, at2)), (Strings{})) << "the hazard this rule prevents";
+  EXPECT_EQ(ValuesOf(Merge(naive_write, at2)), (Strings{})) << "the hazard this rule prevents";
 
   // PruneContext on node 1 keeps its own entry (and node 2's, which covers the sibling v2), so the
   // next write gets a fresh dot and survives any merge.
@@ -143,8 +139,8 @@ TEST(DvvPruneTest, ANodeKeepsItsOwnEntrySoItsNextWriteIsNotSwallowed) {
   EXPECT_EQ(ReadContext(pruned).counter(1), 1u);
   const Record write = Update(pruned, ReadContext(pruned), 1, Write::Put("v3"), 1);
   EXPECT_EQ(DotOf(write.siblings(0)), (Dot{1, 2}));
-  EXPECT_EQ(Values(Merge(write, at2)), (Strings{"v3"}));
-  EXPECT_EQ(Values(Merge(at2, write)), (Strings{"v3"}));
+  EXPECT_EQ(ValuesOf(Merge(write, at2)), (Strings{"v3"}));
+  EXPECT_EQ(ValuesOf(Merge(at2, write)), (Strings{"v3"}));
 }
 
 }  // namespace

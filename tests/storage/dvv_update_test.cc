@@ -13,12 +13,7 @@ namespace kv::storage {
 namespace {
 
 using testing::Show;
-
-std::vector<std::string> Values(const Record& r, int64_t now = 0) {
-  std::vector<std::string> out;
-  for (const Sibling* s : LiveValues(r, now)) out.push_back(s->value());
-  return out;
-}
+using testing::ValuesOf;
 
 using Strings = std::vector<std::string>;
 
@@ -36,9 +31,9 @@ TEST(DvvUpdateTest, FirstWriteHasDotOneOfItsCoordinator) {
 TEST(DvvUpdateTest, WriteWithTheReadContextReplacesWhatWasRead) {
   Record r = Update(EmptyRecord(), Context(), 1, Write::Put("a"), 1);
   r = Update(r, Context(), 2, Write::Put("b"), 2);  // blind: concurrent with "a"
-  EXPECT_EQ(Values(r), (Strings{"a", "b"}));
+  EXPECT_EQ(ValuesOf(r), (Strings{"a", "b"}));
   r = Update(r, ReadContext(r), 1, Write::Put("resolved"), 3);
-  EXPECT_EQ(Values(r), (Strings{"resolved"}));
+  EXPECT_EQ(ValuesOf(r), (Strings{"resolved"}));
 }
 
 TEST(DvvUpdateTest, WriteWithAnOldContextKeepsWhatItDidNotSee) {
@@ -46,7 +41,7 @@ TEST(DvvUpdateTest, WriteWithAnOldContextKeepsWhatItDidNotSee) {
   const Context saw_a = ReadContext(r);
   r = Update(r, saw_a, 2, Write::Put("b"), 2);  // replaces a
   r = Update(r, saw_a, 3, Write::Put("c"), 3);  // saw only a: b is concurrent
-  EXPECT_EQ(Values(r), (Strings{"b", "c"}));
+  EXPECT_EQ(ValuesOf(r), (Strings{"b", "c"}));
 }
 
 TEST(DvvUpdateTest, AClientThatReadsBeforeEachWriteNeverConflictsWithItself) {
@@ -57,7 +52,7 @@ TEST(DvvUpdateTest, AClientThatReadsBeforeEachWriteNeverConflictsWithItself) {
     r = Update(r, ReadContext(r), coordinator, Write::Put(absl::StrCat("v", i)), i);
     ASSERT_EQ(SiblingCount(r), 1u) << "write " << i << ": " << Show(r);
   }
-  EXPECT_EQ(Values(r), (Strings{"v199"}));
+  EXPECT_EQ(ValuesOf(r), (Strings{"v199"}));
 }
 
 // Riak's "sibling explosion": two clients each write with the context of their own previous write,
@@ -73,7 +68,7 @@ TEST(DvvUpdateTest, InterleavedWritersThroughOneCoordinatorKeepOneSiblingEach) {
     ctx_b = ReadContext(r);
     ASSERT_LE(SiblingCount(r), 2u) << "round " << i << ": " << Show(r);
   }
-  EXPECT_EQ(Values(r), (Strings{"a99", "b99"}));
+  EXPECT_EQ(ValuesOf(r), (Strings{"a99", "b99"}));
 }
 
 TEST(DvvUpdateTest, DeleteWithTheReadContextMakesTheKeyNotFound) {
@@ -84,22 +79,22 @@ TEST(DvvUpdateTest, DeleteWithTheReadContextMakesTheKeyNotFound) {
   EXPECT_TRUE(r.siblings(0).tombstone());
   // A put with the context of that (empty) read replaces the tombstone.
   r = Update(r, ReadContext(r), 1, Write::Put("again"), 4);
-  EXPECT_EQ(Values(r), (Strings{"again"}));
+  EXPECT_EQ(ValuesOf(r), (Strings{"again"}));
   EXPECT_EQ(SiblingCount(r), 1u);
 }
 
 TEST(DvvUpdateTest, ABlindDeleteDoesNotHideAConcurrentPut) {
   Record r = Update(EmptyRecord(), Context(), 1, Write::Put("kept"), 1);
   r = Update(r, Context(), 2, Write::Delete(), 2);
-  EXPECT_EQ(Values(r), (Strings{"kept"}));
+  EXPECT_EQ(ValuesOf(r), (Strings{"kept"}));
   EXPECT_EQ(SiblingCount(r), 2u);
 }
 
 TEST(DvvUpdateTest, ExpiredSiblingsAreInvisibleFromTheirExpiryOn) {
   Record r = Update(EmptyRecord(), Context(), 1, Write::Put("ttl", /*expiry=*/1000), 1);
   r = Update(r, Context(), 2, Write::Put("forever"), 2);
-  EXPECT_EQ(Values(r, 999), (Strings{"ttl", "forever"}));
-  EXPECT_EQ(Values(r, 1000), (Strings{"forever"}));
+  EXPECT_EQ(ValuesOf(r, 999), (Strings{"ttl", "forever"}));
+  EXPECT_EQ(ValuesOf(r, 1000), (Strings{"forever"}));
   EXPECT_EQ(SiblingCount(r), 2u);  // still a version until the record is rewritten or compacted
 }
 
@@ -113,7 +108,7 @@ TEST(DvvUpdateTest, NewDotIsAboveAnyCounterTheClientHasSeen) {
   const Record r = Update(EmptyRecord(), ReadContext(elsewhere), 1, Write::Put("new"), 10);
   ASSERT_EQ(SiblingCount(r), 1u);
   EXPECT_EQ(DotOf(r.siblings(0)), (Dot{1, 4}));
-  EXPECT_EQ(Values(Merge(r, elsewhere)), (Strings{"new"}));
+  EXPECT_EQ(ValuesOf(Merge(r, elsewhere)), (Strings{"new"}));
 }
 
 TEST(DvvUpdateTest, DescendsAndConcurrentCompareWhatRecordsHaveSeen) {
@@ -154,10 +149,10 @@ TEST(DvvUpdateTest, ACoordinatorWhoseCopyLostItsOwnDotCoversItSoItMustTakeANewId
   // A blind write through node 5 as the same id gets (5,7): its context {5:7} claims (5,3) too,
   // and B drops "a" although no client saw it.
   const Record same_id = Update(EmptyRecord(), Context(), 5, Write::Put("b"), 2, 7);
-  EXPECT_EQ(Values(Merge(replica_b, same_id)), (Strings{"b"})) << "the hazard";
+  EXPECT_EQ(ValuesOf(Merge(replica_b, same_id)), (Strings{"b"})) << "the hazard";
   // Under a new id (node/replica_store.h retires the old one) both stay: they are concurrent.
   const Record new_id = Update(EmptyRecord(), Context(), 6, Write::Put("b"), 2, 7);
-  EXPECT_EQ(Values(Merge(replica_b, new_id)), (Strings{"a", "b"}));
+  EXPECT_EQ(ValuesOf(Merge(replica_b, new_id)), (Strings{"a", "b"}));
 }
 
 // Node 1's write "v1" expires at 100 (by the clock of the node that accepted it); its concurrent
@@ -172,14 +167,14 @@ Record ExpiringAndLasting() {
 TEST(DvvUpdateTest, AReplyLeavesAJustExpiredValueOutOfItsContext) {
   const Record r = ExpiringAndLasting();
   // At 150 this node hides v1; a node whose clock is behind still shows it.
-  EXPECT_EQ(Values(r, 150), (Strings{"v2"}));
+  EXPECT_EQ(ValuesOf(r, 150), (Strings{"v2"}));
   const Context shown = ReplyContext(r, 150, kOffset);
   EXPECT_FALSE(shown.Covers(Dot{1, 1}));
   EXPECT_TRUE(shown.Covers(Dot{1, 2}));
   // A write with it replaces what its client saw, not what it was not shown.
   const Record written = Update(r, shown, 3, Write::Put("w"), 160);
-  EXPECT_EQ(Values(written, 50), (Strings{"v1", "w"})) << Show(written);
-  EXPECT_EQ(Values(written, 150), (Strings{"w"}));
+  EXPECT_EQ(ValuesOf(written, 50), (Strings{"v1", "w"})) << Show(written);
+  EXPECT_EQ(ValuesOf(written, 150), (Strings{"w"}));
   // Long expired (on any clock within the offset): covered, and the next write removes it.
   EXPECT_TRUE(ReadContext(r).Covers(Dot{1, 1}));
   const Context later = ReplyContext(written, 100 + kOffset, kOffset);
@@ -201,7 +196,7 @@ TEST(DvvUpdateTest, AnExceptionTravelsWithTheWriteUntilItMeetsTheValue) {
   EXPECT_TRUE(ReadContext(written).Covers(Dot{1, 2}));
   EXPECT_EQ(written.format_version(), kRecordFormatVersionUnseen);
   for (const Record& m : {Merge(elsewhere, written), Merge(written, elsewhere)}) {
-    EXPECT_EQ(Values(m, 50), (Strings{"v1", "w"})) << Show(m);  // v2 superseded, v1 kept
+    EXPECT_EQ(ValuesOf(m, 50), (Strings{"v1", "w"})) << Show(m);  // v2 superseded, v1 kept
     EXPECT_TRUE(ReadContext(m).Covers(Dot{1, 1}));              // the exception met v1
     EXPECT_EQ(m.format_version(), kRecordFormatVersion);
   }

@@ -34,7 +34,7 @@ constexpr int kKeys = 40;
 constexpr Duration kSyncInterval = absl::Milliseconds(50);
 
 // What the writer's clients saw; lives outside the simulated process.
-struct History {
+struct CrashHistory {
   uint64_t next_seq = 1;
   std::map<std::string, uint64_t> last_acked;                 // key -> seq
   std::vector<std::pair<std::string, uint64_t>> acked_order;  // in acknowledgement order
@@ -54,7 +54,7 @@ struct CrashCase {
   bool bit_flips = false;
 };
 
-void Verify(Engine& engine, History& h, Durability durability, uint64_t seed) {
+void Verify(Engine& engine, CrashHistory& h, Durability durability, uint64_t seed) {
   ++h.verifications;
   std::map<std::string, uint64_t> stored;  // key -> seq
   for (int k = 0; k < kKeys; ++k) {
@@ -133,7 +133,7 @@ void Verify(Engine& engine, History& h, Durability durability, uint64_t seed) {
   }
 }
 
-void Body(Runtime& rt, EngineApp& app, History& h, Durability durability, uint64_t seed) {
+void Body(Runtime& rt, EngineApp& app, CrashHistory& h, Durability durability, uint64_t seed) {
   EngineOptions options;
   options.durability = durability;
   options.sync_interval = kSyncInterval;
@@ -168,8 +168,8 @@ void Body(Runtime& rt, EngineApp& app, History& h, Durability durability, uint64
   }
 }
 
-History RunCrashSeed(uint64_t seed, CrashCase c) {
-  History h;
+CrashHistory RunCrashSeed(uint64_t seed, CrashCase c) {
+  CrashHistory h;
   sim::Simulator sim(seed);
   sim::ProcessOptions base;
   base.disk.sector_bytes = 512;
@@ -217,7 +217,7 @@ TEST_P(EngineCrashTest, AcknowledgedWritesSurviveCrashesAndNothingIsSilentlyCorr
   for (int i = 0; i < seeds; ++i) {
     const uint64_t seed = only != nullptr ? std::strtoull(only, nullptr, 0)
                                           : 5000 + static_cast<uint64_t>(i);
-    History h = RunCrashSeed(seed, c);
+    CrashHistory h = RunCrashSeed(seed, c);
     acks += h.acks;
     failures += h.failures;
     verifications += h.verifications;

@@ -18,19 +18,14 @@ using testing::RandomRecord;
 using testing::RandomRecordOptions;
 using testing::SameRecord;
 using testing::Show;
+using testing::ValuesOf;
 
-constexpr uint64_t kSeeds = 3000;
+constexpr uint64_t kLwwSeeds = 3000;
 constexpr Resolution kLww = Resolution::kLastWriterWins;
 
 Record PutAt(const Record& r, const Context& ctx, uint64_t node, std::string value, int64_t wall,
              Resolution resolution) {
   return Update(r, ctx, node, Write::Put(std::move(value)), wall, 0, resolution);
-}
-
-std::vector<std::string> Values(const Record& r) {
-  std::vector<std::string> out;
-  for (const Sibling* s : LiveValues(r, 0)) out.push_back(s->value());
-  return out;
 }
 
 TEST(LwwTest, KeepsTheGreatestTimestampThenTheGreatestDot) {
@@ -41,7 +36,7 @@ TEST(LwwTest, KeepsTheGreatestTimestampThenTheGreatestDot) {
   ASSERT_EQ(SiblingCount(r), 3u);
   const Record before = r;
   KeepNewestSibling(&r);
-  EXPECT_EQ(Values(r), std::vector<std::string>{"late, node 3"});  // same time: greater dot
+  EXPECT_EQ(ValuesOf(r), std::vector<std::string>{"late, node 3"});  // same time: greater dot
   EXPECT_EQ(r.context().SerializeAsString(), before.context().SerializeAsString());
 }
 
@@ -52,11 +47,11 @@ TEST(LwwTest, TheTimestampAloneDecidesEvenAgainstAWriteTheClientRead) {
   const Record first = PutAt(EmptyRecord(), Context(), 1, "first", 2'000, kLww);
   const Context read = ReadContext(first);
   const Record lww = PutAt(first, read, 2, "second, slow clock", 1'000, kLww);
-  EXPECT_EQ(Values(lww), std::vector<std::string>{"first"});
+  EXPECT_EQ(ValuesOf(lww), std::vector<std::string>{"first"});
   EXPECT_TRUE(Context::FromProto(lww.context()).Covers(Dot{2, 1}));  // seen, and lost
   const Record dvv =
       PutAt(first, read, 2, "second, slow clock", 1'000, Resolution::kDottedVersionVectors);
-  EXPECT_EQ(Values(dvv), std::vector<std::string>{"second, slow clock"});
+  EXPECT_EQ(ValuesOf(dvv), std::vector<std::string>{"second, slow clock"});
 }
 
 // Two blind writes: DVV keeps both as siblings, LWW keeps the later one only.
@@ -66,9 +61,9 @@ TEST(LwwTest, ConcurrentWritesLeaveOneValue) {
     const Record b = PutAt(EmptyRecord(), Context(), 2, "b", 1'001, resolution);
     const Record ab = Merge(a, b, resolution);
     if (resolution == kLww) {
-      EXPECT_EQ(Values(ab), std::vector<std::string>{"b"});
+      EXPECT_EQ(ValuesOf(ab), std::vector<std::string>{"b"});
     } else {
-      EXPECT_EQ(Values(ab), (std::vector<std::string>{"a", "b"}));
+      EXPECT_EQ(ValuesOf(ab), (std::vector<std::string>{"a", "b"}));
     }
   }
 }
@@ -77,10 +72,10 @@ TEST(LwwTest, ADeleteCompetesByTimestampLikeAValue) {
   const Record value = PutAt(EmptyRecord(), Context(), 1, "v", 1'000, kLww);
   const Record newer_delete = Update(EmptyRecord(), Context(), 2, Write::Delete(), 1'001, 0, kLww);
   const Record older_delete = Update(EmptyRecord(), Context(), 3, Write::Delete(), 999, 0, kLww);
-  EXPECT_TRUE(Values(Merge(value, newer_delete, kLww)).empty());
+  EXPECT_TRUE(ValuesOf(Merge(value, newer_delete, kLww)).empty());
   EXPECT_EQ(SiblingCount(Merge(value, newer_delete, kLww)),
             1u);  // the tombstone
-  EXPECT_EQ(Values(Merge(older_delete, value, kLww)), std::vector<std::string>{"v"});
+  EXPECT_EQ(ValuesOf(Merge(older_delete, value, kLww)), std::vector<std::string>{"v"});
 }
 
 // ---- Merge under LWW is a join-semilattice, on any valid records ----
@@ -88,7 +83,7 @@ TEST(LwwTest, ADeleteCompetesByTimestampLikeAValue) {
 class LwwMergeAlgebraTest : public ::testing::TestWithParam<RandomRecordOptions> {};
 
 TEST_P(LwwMergeAlgebraTest, CommutativeAssociativeIdempotent) {
-  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+  for (uint64_t seed = 1; seed <= kLwwSeeds; ++seed) {
     Random rng(seed);
     const Record a = RandomRecord(rng, GetParam()), b = RandomRecord(rng, GetParam()),
                  c = RandomRecord(rng, GetParam());
@@ -106,7 +101,7 @@ TEST_P(LwwMergeAlgebraTest, CommutativeAssociativeIdempotent) {
 }
 
 TEST_P(LwwMergeAlgebraTest, KeepsTheNewestSiblingOfBothSides) {
-  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+  for (uint64_t seed = 1; seed <= kLwwSeeds; ++seed) {
     Random rng(seed);
     const Record a = RandomRecord(rng, GetParam()), b = RandomRecord(rng, GetParam());
     Record both = a;
@@ -133,9 +128,9 @@ INSTANTIATE_TEST_SUITE_P(ReissuedDots, LwwMergeAlgebraTest,
 // replica, and syncs in two ways a node does: an LWW merge (replica writes,
 // hints, transfers) or anti-entropy's DVV merge of both sides that each side
 // then stores through an LWW merge.
-struct History {
+struct LwwHistory {
   static constexpr int kReplicas = 4;
-  explicit History(uint64_t seed) : rng(seed) {
+  explicit LwwHistory(uint64_t seed) : rng(seed) {
     for (Record& r : replicas) r = EmptyRecord();
   }
 
@@ -183,13 +178,13 @@ struct History {
 
 TEST(LwwHistoryTest, ReplicasThatSawTheSameWritesInAnyOrderEndIdentical) {
   for (uint64_t seed = 1; seed <= 500; ++seed) {
-    History h(seed);
+    LwwHistory h(seed);
     for (int step = 0; step < 40; ++step) {
-      const int i = static_cast<int>(h.rng.Uniform(History::kReplicas));
+      const int i = static_cast<int>(h.rng.Uniform(LwwHistory::kReplicas));
       if (h.rng.Bernoulli(0.4)) {
         h.Write(i);
       } else {
-        h.Sync(i, static_cast<int>(h.rng.Uniform(History::kReplicas)));
+        h.Sync(i, static_cast<int>(h.rng.Uniform(LwwHistory::kReplicas)));
       }
       // A record's one sibling is the newest write its context covers
       // (resolution.h), which is what makes anti-entropy's DVV merge safe to
@@ -202,14 +197,14 @@ TEST(LwwHistoryTest, ReplicasThatSawTheSameWritesInAnyOrderEndIdentical) {
     }
     // Every replica now receives every other's record, each in its own random
     // order.
-    const Record snapshot[History::kReplicas] = {h.replicas[0], h.replicas[1], h.replicas[2],
-                                                 h.replicas[3]};
+    const Record snapshot[LwwHistory::kReplicas] = {h.replicas[0], h.replicas[1], h.replicas[2],
+                                                    h.replicas[3]};
     for (Record& r : h.replicas) {
-      const uint64_t start = h.rng.Uniform(History::kReplicas);
+      const uint64_t start = h.rng.Uniform(LwwHistory::kReplicas);
       const bool backwards = h.rng.Bernoulli(0.5);
-      for (uint64_t k = 0; k < History::kReplicas; ++k) {
+      for (uint64_t k = 0; k < LwwHistory::kReplicas; ++k) {
         const uint64_t from =
-            (start + (backwards ? History::kReplicas - k : k)) % History::kReplicas;
+            (start + (backwards ? LwwHistory::kReplicas - k : k)) % LwwHistory::kReplicas;
         r = Merge(r, snapshot[from], kLww);
       }
     }

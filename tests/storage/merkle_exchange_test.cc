@@ -108,14 +108,14 @@ std::vector<KeyDifference> TrueDifferences(const Store& local, const Store& remo
   return out;
 }
 
-std::string RandomKey(Random& rng) { return absl::StrCat("user/", rng.Next64()); }
+std::string RandomUserKey(Random& rng) { return absl::StrCat("user/", rng.Next64()); }
 
 // `a` and `b` get the same `keys` random records, then exactly `differences` distinct keys are made
 // to differ: a key only in b, a key only in a, or a key with another digest in b.
 void MakeReplicas(Random& rng, size_t keys, size_t differences, Replica& a, Replica& b) {
   std::vector<std::string> base;
   while (a.store.size() < keys) {
-    const std::string key = RandomKey(rng);
+    const std::string key = RandomUserKey(rng);
     if (a.store.contains(key)) continue;
     const uint64_t digest = rng.Next64();
     a.Put(key, digest);
@@ -125,7 +125,7 @@ void MakeReplicas(Random& rng, size_t keys, size_t differences, Replica& a, Repl
   absl::btree_set<std::string> touched;
   while (touched.size() < differences) {
     const uint64_t kind = base.empty() ? 0 : rng.Uniform(3);
-    const std::string key = kind == 0 ? RandomKey(rng) : base[rng.Uniform(base.size())];
+    const std::string key = kind == 0 ? RandomUserKey(rng) : base[rng.Uniform(base.size())];
     if (touched.contains(key) || (kind == 0 && a.store.contains(key))) continue;
     touched.insert(key);
     if (kind == 0) {
@@ -231,7 +231,7 @@ TEST(MerkleExchangeTest, EmptyAgainstFullFindsEveryKey) {
   Random rng(seed);
   const MerkleShape shape{.leaf_count_log2 = 10, .branching_log2 = 4};
   Replica empty(shape), full(shape);
-  for (int i = 0; i < 5000; ++i) full.Put(RandomKey(rng), rng.Next64());
+  for (int i = 0; i < 5000; ++i) full.Put(RandomUserKey(rng), rng.Next64());
   for (const bool empty_drives : {true, false}) {
     const Replica& local = empty_drives ? empty : full;
     const Replica& remote = empty_drives ? full : empty;

@@ -23,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "support/file_test_util.h"
 #include "support/status_test_util.h"
 #include "net/random.h"
 #include "net/status_macros.h"
@@ -33,6 +34,8 @@
 namespace kv::storage {
 namespace {
 
+using kv::testing::NoCreate;
+using kv::testing::ReadFile;
 
 constexpr absl::StatusCode kNotFound = absl::StatusCode::kNotFound;
 constexpr absl::StatusCode kAlreadyExists = absl::StatusCode::kAlreadyExists;
@@ -100,19 +103,6 @@ struct EnvName {
 
 using Envs = ::testing::Types<SimDiskEnv, FaultyFileSystemEnv, PosixEnv>;
 TYPED_TEST_SUITE(FileSystemContractTest, Envs, EnvName);
-
-OpenOptions NoCreate() {
-  OpenOptions options;
-  options.create = false;
-  return options;
-}
-
-// The whole contents of the file at `path`.
-absl::StatusOr<std::string> ReadFile(FileSystem& fs, absl::string_view path) {
-  ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.Open(path, NoCreate()));
-  ASSIGN_OR_RETURN(uint64_t size, file->Size());
-  return file->ReadAt(0, size);
-}
 
 // Creates or replaces the file at `path` with `contents`.
 absl::Status WriteFile(FileSystem& fs, absl::string_view path, absl::string_view contents) {

@@ -1,5 +1,5 @@
-// Helpers for the record and DVV tests: random valid records, structural equality, and a printable
-// form for failure messages.
+// Helpers for the record and DVV tests: random valid records, structural equality, live values
+// and a printable form for failure messages.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +37,14 @@ inline std::string Show(const Record& r) {
     if (e.unseen_size() > 0) absl::StrAppend(&out, "-[", absl::StrJoin(e.unseen(), ","), "]");
   }
   return absl::StrCat(out, " }}");
+}
+
+// The values of `r`'s live siblings at wall time `now_micros` (LiveValues, dvv.h), in sibling
+// order: what a read returns.
+inline std::vector<std::string> ValuesOf(const Record& r, int64_t now_micros = 0) {
+  std::vector<std::string> out;
+  for (const Sibling* s : LiveValues(r, now_micros)) out.push_back(s->value());
+  return out;
 }
 
 struct RandomRecordOptions {

@@ -30,7 +30,7 @@ using testing::OpenDb;
 using testing::RocksApp;
 
 // One write of a scenario, in issue order. Every write has its own key.
-struct Write {
+struct ScenarioWrite {
   std::string key;
   std::string value;
   bool sync = false;
@@ -65,7 +65,7 @@ class CrashScenario {
 
   sim::Simulator& sim() { return sim_; }
   NodeId id() const { return id_; }
-  const std::vector<Write>& writes() const { return writes_; }
+  const std::vector<ScenarioWrite>& writes() const { return writes_; }
   const Recovery& recovery() const { return recovery_; }
 
   // Called on the writer's fiber after each write; may change faults.
@@ -90,7 +90,8 @@ class CrashScenario {
     ASSERT_TRUE(OpenDb(app).ok());
     FlushTrigger flush(app.db.get(), app.env.get(), {.memtable_bytes_limit = memtable_bytes_limit});
     for (size_t i = 0; i < max_writes; ++i) {
-      Write w{WriteKey(i), RandomValue(rt.random()), rt.random().NextDouble() < sync_fraction};
+      ScenarioWrite w{WriteKey(i), RandomValue(rt.random()),
+                      rt.random().NextDouble() < sync_fraction};
       rocksdb::WriteOptions options;
       options.sync = w.sync;
       writes_.push_back(w);
@@ -111,7 +112,7 @@ class CrashScenario {
     recovery_.open = OpenDb(app);
     if (!recovery_.open.ok()) return;
     std::string got;
-    for (const Write& w : writes_) {
+    for (const ScenarioWrite& w : writes_) {
       const rocksdb::Status s = app.db->Get(rocksdb::ReadOptions(), w.key, &got);
       recovery_.present.push_back(s.ok());
       recovery_.value_correct.push_back(s.ok() && got == w.value);
@@ -122,7 +123,7 @@ class CrashScenario {
   sim::Simulator sim_;
   NodeId id_;
   int boots_ = 0;
-  std::vector<Write> writes_;
+  std::vector<ScenarioWrite> writes_;
   Recovery recovery_;
 };
 
@@ -139,10 +140,10 @@ RecoveryCounts CheckRecovery(uint64_t seed, const CrashScenario& run) {
   EXPECT_TRUE(r.ran) << "seed " << seed;
   EXPECT_TRUE(r.open.ok()) << "seed " << seed << ": reopen after crash: " << r.open.ToString();
   if (!r.open.ok()) return counts;
-  const std::vector<Write>& writes = run.writes();
+  const std::vector<ScenarioWrite>& writes = run.writes();
   size_t first_missing = writes.size();
   for (size_t i = 0; i < writes.size(); ++i) {
-    const Write& w = writes[i];
+    const ScenarioWrite& w = writes[i];
     if (r.present[i]) {
       EXPECT_TRUE(r.value_correct[i]) << "seed " << seed << ": wrong value for " << w.key;
       EXPECT_LT(i, first_missing) << "seed " << seed << ": " << w.key << " survived but the earlier "
@@ -175,7 +176,7 @@ TEST(RocksCrashTest, SyncedWritesSurviveCrashesAndWhatSurvivesIsAPrefix) {
     const size_t lost = CheckRecovery(seed, run).lost_unsynced;
     lost_unsynced += lost;
     seeds_losing_writes += lost > 0 ? 1 : 0;
-    for (const Write& w : run.writes()) {
+    for (const ScenarioWrite& w : run.writes()) {
       acked += w.acked;
       acked_synced += w.acked && w.sync;
     }
@@ -223,7 +224,7 @@ std::unique_ptr<CrashScenario> RunWithFaultsFrom(uint64_t seed, size_t from, siz
 TEST(RocksCrashTest, EioOnWalSyncFailsTheWriteAndItIsNeverAcknowledged) {
   auto run = RunWithFaultsFrom(7, 100, 110, {.sync_error_probability = 1.0},
                                /*sync_fraction=*/1.0, /*memtable_bytes_limit=*/1 << 30);
-  const std::vector<Write>& writes = run->writes();
+  const std::vector<ScenarioWrite>& writes = run->writes();
   for (size_t i = 0; i < 100; ++i) EXPECT_TRUE(writes[i].acked) << i;
   for (size_t i = 100; i < writes.size(); ++i) EXPECT_FALSE(writes[i].acked) << i;
   EXPECT_NE(writes[100].error.find("EIO: injected I/O error on sync of '/db/"), std::string::npos)
@@ -240,7 +241,7 @@ TEST(RocksCrashTest, EioOnWalSyncFailsTheWriteAndItIsNeverAcknowledged) {
 TEST(RocksCrashTest, EioOnWalWriteFailsTheWriteAndItIsNeverAcknowledged) {
   auto run = RunWithFaultsFrom(8, 100, 110, {.write_error_probability = 1.0},
                                /*sync_fraction=*/0.0, /*memtable_bytes_limit=*/1 << 30);
-  const std::vector<Write>& writes = run->writes();
+  const std::vector<ScenarioWrite>& writes = run->writes();
   for (size_t i = 0; i < 100; ++i) EXPECT_TRUE(writes[i].acked) << i;
   for (size_t i = 100; i < writes.size(); ++i) EXPECT_FALSE(writes[i].acked) << i;
   EXPECT_NE(writes[100].error.find("EIO: injected I/O error on write of '/db/"), std::string::npos)
@@ -265,7 +266,7 @@ TEST(RocksCrashTest, RandomDiskErrorsNeverLoseAnAcknowledgedSyncedWrite) {
                                   .sync_error_probability = 0.01,
                                   .no_space_probability = 0.005},
                                  /*sync_fraction=*/0.5, 16 << 10, quiet);
-    for (const Write& w : run->writes()) failed_writes += !w.acked;
+    for (const ScenarioWrite& w : run->writes()) failed_writes += !w.acked;
     back_offs += run->back_offs;
     unacked_present += CheckRecovery(seed, *run).unacked_present;
     if (::testing::Test::HasFailure()) break;

@@ -7,14 +7,14 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "support/time_test_util.h"
 
 namespace kv::tools {
 namespace {
 
 using json = nlohmann::json;
+using kv::testing::kMs;
 using workloads::KvOp;
-
-constexpr int64_t kMs = 1'000'000;
 
 std::vector<json> WriteAndParse(const workloads::KvHistory& history) {
   std::ostringstream out;

@@ -16,15 +16,15 @@
 #include "nlohmann/json.hpp"
 #include "sim/sim_network.h"
 #include "sim/trace.h"
+#include "support/time_test_util.h"
 #include "workloads/demo/demo_world.h"
 
 namespace kv::tools {
 namespace {
 
 using json = nlohmann::json;
+using kv::testing::kMs;
 using sim::TraceKind;
-
-constexpr int64_t kMs = 1'000'000;  // nanoseconds
 
 // Feeds records to a writer through a real sim::Trace, so the lines are exactly the simulator's.
 class PerfettoTest : public ::testing::Test {

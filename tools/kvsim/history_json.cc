@@ -7,16 +7,18 @@
 namespace kv::tools {
 namespace {
 
-using json = nlohmann::ordered_json;  // fields in the documented order
+using ordered_json = nlohmann::ordered_json;  // fields in the documented order
 using workloads::KvOp;
 
-json DotJson(const storage::Dot& dot) { return {{"node", dot.node}, {"counter", dot.counter}}; }
+ordered_json DotJson(const storage::Dot& dot) {
+  return {{"node", dot.node}, {"counter", dot.counter}};
+}
 
 // The values an acknowledged get returned; the three vectors are parallel (history.h).
-json ValuesRead(const KvOp& op) {
-  json values = json::array();
+ordered_json ValuesRead(const KvOp& op) {
+  ordered_json values = ordered_json::array();
   for (size_t i = 0; i < op.values_read.size(); ++i) {
-    json v = {{"value", op.values_read[i]}, {"dot", nullptr}, {"expiry_micros", nullptr}};
+    ordered_json v = {{"value", op.values_read[i]}, {"dot", nullptr}, {"expiry_micros", nullptr}};
     if (i < op.dots_read.size()) v["dot"] = DotJson(op.dots_read[i]);
     if (i < op.expiries_read.size()) v["expiry_micros"] = op.expiries_read[i];
     values.push_back(std::move(v));
@@ -24,9 +26,9 @@ json ValuesRead(const KvOp& op) {
   return values;
 }
 
-json OperationJson(size_t index, const KvOp& op) {
+ordered_json OperationJson(size_t index, const KvOp& op) {
   const bool completed = op.completed.nanos() >= op.invoked.nanos();
-  json line = {
+  ordered_json line = {
       {"index", index},
       {"client", op.client},
       {"type", OpTypeName(op.type)},
@@ -65,7 +67,8 @@ const char* OpTypeName(KvOp::Type type) {
 
 absl::Status WriteHistoryJsonLines(const workloads::KvHistory& history, std::ostream& out) {
   for (size_t i = 0; i < history.ops.size(); ++i) {
-    out << OperationJson(i, history.ops[i]).dump(-1, ' ', false, json::error_handler_t::replace)
+    out << OperationJson(i, history.ops[i])
+               .dump(-1, ' ', false, ordered_json::error_handler_t::replace)
         << '\n';
     if (!out) return absl::DataLossError("writing the history failed; the file is incomplete");
   }
