@@ -14,6 +14,16 @@ namespace kv::node {
 
 using storage::Record;
 
+namespace {
+
+// `current`, or the empty record if there is none; a reference, so the stored record is not copied.
+const Record& CurrentOrEmpty(const std::optional<Record>& current) {
+  static const Record* const kEmpty = new Record(storage::EmptyRecord());
+  return current.has_value() ? *current : *kEmpty;
+}
+
+}  // namespace
+
 uint64_t ActorId(NodeId node, uint64_t generation) {
   KV_ASSERT(generation < (uint64_t{1} << 32));
   return static_cast<uint64_t>(node) << 32 | generation;
@@ -37,7 +47,7 @@ absl::Status ReplicaStore::Merge(PartitionId p, absl::string_view key, const Rec
   auto merge = [this, &record](const std::optional<Record>& current)
       -> absl::StatusOr<std::optional<Record>> {
     return std::optional<Record>(
-        storage::Merge(current.value_or(storage::EmptyRecord()), record, resolution_));
+        storage::Merge(CurrentOrEmpty(current), record, resolution_));
   };
   if (hint_for != kNoNode) {
     return engine_.UpdateHint(hint_for, p, key, absl::ToUnixMicros(rt_.WallNow()), merge);
@@ -81,7 +91,7 @@ absl::StatusOr<CoordinatedWrite> ReplicaStore::CoordinateWrite(PartitionId p, ab
           return absl::FailedPreconditionError(absl::StrCat(
               "key '", key, "': its causal context claims the last dot counter of actor ", actor_));
         }
-        Record next = storage::Update(current.value_or(storage::EmptyRecord()), seen, actor_,
+        Record next = storage::Update(CurrentOrEmpty(current), seen, actor_,
                                       std::move(write), now, counter, resolution_);
         if (storage::SiblingCount(next) > siblings_max) {
           return absl::FailedPreconditionError(absl::StrCat(

@@ -155,6 +155,7 @@ PartitionId Ring::PartitionOf(absl::string_view key) const {
 std::vector<NodeId> Ring::PreferenceList(PartitionId p, uint32_t n) const {
   KV_ASSERT(p < partition_count());
   std::vector<NodeId> out;
+  out.reserve(std::min<size_t>(n, weights_.size()));  // one allocation (a hot path: every request)
   const uint32_t q = partition_count();
   for (uint32_t d = 0; d < q && out.size() < n; ++d) {
     const NodeId o = owners_[(p + d) % q];

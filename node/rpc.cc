@@ -119,12 +119,12 @@ void RpcEndpoint::HandleRequest(NodeId from, uint64_t id, std::string method, st
   SendReply(from, id, it->second(from, body));
 }
 
-void RpcEndpoint::SendReply(NodeId to, uint64_t id, const absl::StatusOr<std::string>& result) {
+void RpcEndpoint::SendReply(NodeId to, uint64_t id, absl::StatusOr<std::string> result) {
   RpcFrame frame;
   frame.set_id(id);
   frame.set_kind(RpcFrame::REPLY);
   if (result.ok()) {
-    frame.set_body(*result);
+    frame.set_body(*std::move(result));
   } else {
     frame.set_status_code(static_cast<int32_t>(result.status().code()));
     frame.set_status_message(std::string(result.status().message()));

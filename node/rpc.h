@@ -75,7 +75,8 @@ class RpcEndpoint {
  private:
   void ReceiveLoop();
   void HandleRequest(NodeId from, uint64_t id, std::string method, std::string body);
-  void SendReply(NodeId to, uint64_t id, const absl::StatusOr<std::string>& result);
+  // `result` by value: a reply's body moves into the frame instead of being copied.
+  void SendReply(NodeId to, uint64_t id, absl::StatusOr<std::string> result);
 
   Runtime& rt_;
   RpcOptions options_;

@@ -23,6 +23,7 @@ TimerId EventQueue::Push(int64_t time_ns, uint32_t owner, uint32_t incarnation, 
   s.incarnation = incarnation;
   s.live = true;
   heap_.push_back(Entry{time_ns, next_seq_++, slot});
+  s.heap_index = static_cast<uint32_t>(heap_.size() - 1);
   SiftUp(heap_.size() - 1);
   return (static_cast<uint64_t>(s.generation) << 32 | slot) + 1;
 }
@@ -35,31 +36,33 @@ void EventQueue::Cancel(TimerId id) {
   if (slot >= slots_.size()) return;
   Slot& s = slots_[slot];
   if (!s.live || s.generation != generation) return;
-  s.live = false;
-  s.task = nullptr;  // Captured state dies now; the heap entry is skipped when it surfaces.
+  KV_ASSERT(heap_[s.heap_index].slot == slot);
+  RemoveAt(s.heap_index);
+  FreeSlot(slot);  // Captured state dies now.
 }
 
-void EventQueue::RemoveTop() {
-  heap_.front() = heap_.back();
+void EventQueue::RemoveAt(size_t i) {
+  KV_ASSERT(i < heap_.size());
+  const Entry last = heap_.back();
   heap_.pop_back();
-  if (!heap_.empty()) SiftDown(0);
+  if (i == heap_.size()) return;  // it was the last entry
+  Place(i, last);
+  if (i > 0 && Later(heap_[(i - 1) / kArity], last)) {
+    SiftUp(i);
+  } else {
+    SiftDown(i);
+  }
 }
 
 bool EventQueue::PeekLive(Head* head) {
-  while (!heap_.empty()) {
-    const Entry& top = heap_.front();
-    const Slot& s = slots_[top.slot];
-    if (s.live) {
-      head->time_ns = top.time_ns;
-      head->owner = s.owner;
-      head->incarnation = s.incarnation;
-      return true;
-    }
-    const uint32_t slot = top.slot;
-    RemoveTop();
-    FreeSlot(slot);
-  }
-  return false;
+  if (heap_.empty()) return false;
+  const Entry& top = heap_.front();
+  const Slot& s = slots_[top.slot];
+  KV_ASSERT(s.live);
+  head->time_ns = top.time_ns;
+  head->owner = s.owner;
+  head->incarnation = s.incarnation;
+  return true;
 }
 
 void EventQueue::DeferHead(int64_t time_ns) {
@@ -75,7 +78,7 @@ bool EventQueue::Pop(Popped* out) {
   Head head;
   if (!PeekLive(&head)) return false;
   const Entry top = heap_.front();
-  RemoveTop();
+  RemoveAt(0);
   Slot& s = slots_[top.slot];
   out->time_ns = top.time_ns;
   out->seq = top.seq;
@@ -88,8 +91,10 @@ bool EventQueue::Pop(Popped* out) {
 
 void EventQueue::FreeSlot(uint32_t slot) {
   Slot& s = slots_[slot];
-  s.live = false;
+  // Destroyed last, once the queue is consistent: its captured state may push or cancel events.
+  Task task = std::move(s.task);
   s.task = nullptr;
+  s.live = false;
   ++s.generation;
   free_slots_.push_back(slot);
 }
@@ -99,10 +104,10 @@ void EventQueue::SiftUp(size_t i) {
   while (i > 0) {
     const size_t parent = (i - 1) / kArity;
     if (!Later(heap_[parent], e)) break;
-    heap_[i] = heap_[parent];
+    Place(i, heap_[parent]);
     i = parent;
   }
-  heap_[i] = e;
+  Place(i, e);
 }
 
 void EventQueue::SiftDown(size_t i) {
@@ -117,10 +122,10 @@ void EventQueue::SiftDown(size_t i) {
       if (Later(heap_[child], heap_[c])) child = c;
     }
     if (!Later(e, heap_[child])) break;
-    heap_[i] = heap_[child];
+    Place(i, heap_[child]);
     i = child;
   }
-  heap_[i] = e;
+  Place(i, e);
 }
 
 }  // namespace kv::sim

@@ -3,7 +3,9 @@
 //
 // Each event carries its owner (a process id, or 0 for the simulator itself) and the owner's
 // incarnation when it was pushed; the simulator drops events of a crashed incarnation when they pop.
-// Cancellation is lazy: a cancelled event's task is destroyed at once and its heap entry skipped.
+// Cancellation is eager: a cancelled event's task is destroyed and its heap entry removed at once
+// (O(log n)). Most timers are cancelled (an RPC's timeout when its reply comes), so the heap holds
+// only live events: about 40 rather than about 7,000 in the 5-node cluster benchmark.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +35,7 @@ class EventQueue {
   // Cancels a pending event; no-op if it already ran or was cancelled.
   void Cancel(TimerId id);
 
-  // The earliest live event, without removing it. Skips (and frees) cancelled entries.
-  // Returns false if none is left.
+  // The earliest event, without removing it. Returns false if none is left.
   struct Head {
     int64_t time_ns = 0;
     uint32_t owner = 0;
@@ -42,15 +43,15 @@ class EventQueue {
   };
   bool PeekLive(Head* head);
 
-  // Moves the earliest live event to `time_ns` (behind events already due then), keeping its id
+  // Moves the earliest event to `time_ns` (behind events already due then), keeping its id
   // valid for Cancel. REQUIRES: PeekLive returned true and nothing changed since.
   void DeferHead(int64_t time_ns);
 
-  // Removes the earliest live event into `out`. Returns false if none is left.
+  // Removes the earliest event into `out`. Returns false if none is left.
   bool Pop(Popped* out);
 
   bool empty() const { return heap_.empty(); }
-  // Pending entries, cancelled ones included until they are skipped.
+  // Pending events (cancelled ones are gone).
   size_t size() const { return heap_.size(); }
   uint64_t pushed() const { return next_seq_; }
 
@@ -65,6 +66,7 @@ class EventQueue {
     uint32_t generation = 0;
     uint32_t owner = 0;
     uint32_t incarnation = 0;
+    uint32_t heap_index = 0;  // where the slot's entry is in heap_, while live
     bool live = false;
   };
   static bool Later(const Entry& a, const Entry& b) {
@@ -75,12 +77,18 @@ class EventQueue {
   // cheaper than with two (tests/bench/event_queue_bench.cc). Pop order does not depend on it:
   // (time, seq) keys are unique, so a run's trace is the same for any arity.
   static constexpr size_t kArity = 4;
+  // Writes `e` at heap_[i] and records the position in its slot.
+  void Place(size_t i, const Entry& e) {
+    heap_[i] = e;
+    slots_[e.slot].heap_index = static_cast<uint32_t>(i);
+  }
   void SiftUp(size_t i);
   void SiftDown(size_t i);
   void FreeSlot(uint32_t slot);
-  void RemoveTop();
+  // Removes heap_[i], restoring the heap order.
+  void RemoveAt(size_t i);
 
-  std::vector<Entry> heap_;  // a kArity-ary min-heap on (time, seq)
+  std::vector<Entry> heap_;  // a kArity-ary min-heap on (time, seq); every entry's slot is live
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   uint64_t next_seq_ = 0;

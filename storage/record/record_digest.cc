@@ -1,8 +1,8 @@
 #include "storage/record/record_digest.h"
 
 #include <algorithm>
-#include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "net/assert.h"
 #include "net/random.h"
 
@@ -23,7 +23,8 @@ uint64_t SiblingHash(const Sibling& s) {
 
 uint64_t RecordDigest(const Record& record) {
   if (record.siblings_size() == 0) return 0;
-  std::vector<uint64_t> hashes;
+  // Records rarely hold more than a few siblings: no allocation for those.
+  absl::InlinedVector<uint64_t, 8> hashes;
   hashes.reserve(record.siblings_size());
   for (const Sibling& s : record.siblings()) hashes.push_back(SiblingHash(s));
   std::sort(hashes.begin(), hashes.end());  // order-independent

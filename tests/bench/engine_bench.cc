@@ -22,6 +22,7 @@
 #include "net/runtime.h"
 #include "net/stderr_logger.h"
 #include "rocksdb/db.h"
+#include "rocksdb/perf_level.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
 #include "storage/engine/engine.h"
@@ -63,6 +64,9 @@ rocksdb::DB* OpenRaw(const std::string& dir) {
   // The engine's records column family options.
   options.memtable_whole_key_filtering = true;
   options.memtable_prefix_bloom_size_ratio = 0.05;
+  // As the engine: RocksDB's per-thread perf counters off (the level is per thread, so without
+  // this the order of the benchmarks would decide which raw runs count them).
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   rocksdb::DB* db = nullptr;
   if (!rocksdb::DB::Open(options, dir, &db).ok()) std::abort();
   return db;
