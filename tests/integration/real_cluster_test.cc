@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "support/shell.h"
 #include "tools/kvctl/http_client.h"
 #include "tools/realcluster/local_cluster.h"
 #include "tools/realcluster/resp_client.h"
@@ -70,16 +71,7 @@ std::unique_ptr<RespClient> Redis(const LocalCluster& c, int node) {
 }
 
 // Output of a shell command (stdout), for redis-cli and curl.
-std::string Shell(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (p == nullptr) return "popen failed";
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
+std::string Shell(const std::string& command) { return kv::testing::RunShell(command).output; }
 
 std::pair<std::string, std::string> HostPort(const std::string& address) {
   const size_t colon = address.rfind(':');
@@ -264,8 +256,15 @@ TEST(RealClusterTest, KvctlReadsWritesResolvesAndJoinsALoneNode) {
     if (up < 4) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_EQ(up, 4) << status;
-  // The joined node serves the cluster's data.
-  EXPECT_EQ(Http(*alone, 1, "GET", "/kv/color").body, "purple");
+  // The joined node serves the cluster's data, once it has its peers' addresses (by gossip: a
+  // read coordinated a moment after the join may still find a replica unreachable from it).
+  std::string color;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
+       color != "purple" && absl::Now() < deadline;) {
+    color = Http(*alone, 1, "GET", "/kv/color").body;
+    if (color != "purple") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(color, "purple");
 }
 
 // Client tokens and the cluster secret over real sockets: clients without the token are refused

@@ -3,7 +3,6 @@
 // run with crashes, a pause and a join passes; last-writer-wins visibly loses writes (the checker
 // catches it on a real history); the command line reports, and refuses simulator-only flags.
 // Real time: nothing here is deterministic, so the assertions hold for any interleaving.
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "support/shell.h"
 #include "tools/realcluster/real_world.h"
 #include "workloads/kv/scenario.h"
 
@@ -135,21 +135,9 @@ TEST(RealWorldTest, LastWriterWinsLosesConcurrentWritesAndTheCheckerCatchesIt) {
   std::filesystem::remove_all(dir);
 }
 
-struct Command {
-  int status = -1;
-  std::string out;  // stdout and stderr
-};
-
-Command RunCommand(const std::string& command) {
-  Command c;
-  FILE* p = ::popen(absl::StrCat(command, " 2>&1").c_str(), "r");
-  if (p == nullptr) return c;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) c.out.append(buf, n);
-  const int status = ::pclose(p);
-  c.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return c;
+// Runs a command; its stdout and stderr.
+kv::testing::ShellRun RunCommand(const std::string& command) {
+  return kv::testing::RunShell(absl::StrCat(command, " 2>&1"));
 }
 
 TEST(RealWorldCommandTest, KvsimRunRealReportsARealRunAndSaysItIsNotDeterministic) {
@@ -163,14 +151,14 @@ TEST(RealWorldCommandTest, KvsimRunRealReportsARealRunAndSaysItIsNotDeterministi
                              "[faults]\nbuggify = false\n"
                              "[[faults.script]]\nat = \"1s\"\nkind = \"partition\"\nshape = \"isolate\"\n"
                              "node = 1\nduration = \"1s\"\n";
-  const Command c = RunCommand(absl::StrCat(Binary("kvsim"), " run ", scenario, " --real --seed 4 --real-dir ",
+  const kv::testing::ShellRun c = RunCommand(absl::StrCat(Binary("kvsim"), " run ", scenario, " --real --seed 4 --real-dir ",
                                      dir, "/cluster --history ", dir, "/history.jsonl"));
-  EXPECT_EQ(c.status, 0) << c.out;
-  EXPECT_TRUE(absl::StrContains(c.out, "REAL cluster of kvnode processes")) << c.out;
-  EXPECT_TRUE(absl::StrContains(c.out, "not deterministic")) << c.out;
-  EXPECT_TRUE(absl::StrContains(c.out, "not injected (simulator only): partition at 1s")) << c.out;
-  EXPECT_TRUE(absl::StrContains(c.out, "verdict: PASS")) << c.out;
-  EXPECT_FALSE(absl::StrContains(c.out, "fingerprint")) << c.out;
+  EXPECT_EQ(c.exit_code, 0) << c.output;
+  EXPECT_TRUE(absl::StrContains(c.output, "REAL cluster of kvnode processes")) << c.output;
+  EXPECT_TRUE(absl::StrContains(c.output, "not deterministic")) << c.output;
+  EXPECT_TRUE(absl::StrContains(c.output, "not injected (simulator only): partition at 1s")) << c.output;
+  EXPECT_TRUE(absl::StrContains(c.output, "verdict: PASS")) << c.output;
+  EXPECT_FALSE(absl::StrContains(c.output, "fingerprint")) << c.output;
   std::ifstream history(dir + "/history.jsonl");
   std::string line;
   int lines = 0;
@@ -182,15 +170,15 @@ TEST(RealWorldCommandTest, KvsimRunRealReportsARealRunAndSaysItIsNotDeterministi
 TEST(RealWorldCommandTest, SimulatorOnlyFlagsAndAMissingKvnodeAreRefusedClearly) {
   const std::string scenario = absl::StrCat(KV_SOURCE_DIR, "/workloads/scenarios/happy-path.toml");
   const std::string kvsim = Binary("kvsim");
-  Command c = RunCommand(absl::StrCat(kvsim, " run ", scenario, " --real --check-determinism"));
-  EXPECT_EQ(c.status, 2) << c.out;
-  EXPECT_TRUE(absl::StrContains(c.out, "not deterministic")) << c.out;
+  kv::testing::ShellRun c = RunCommand(absl::StrCat(kvsim, " run ", scenario, " --real --check-determinism"));
+  EXPECT_EQ(c.exit_code, 2) << c.output;
+  EXPECT_TRUE(absl::StrContains(c.output, "not deterministic")) << c.output;
   c = RunCommand(absl::StrCat(kvsim, " run ", scenario, " --kvnode /bin/true"));
-  EXPECT_EQ(c.status, 2) << c.out;
-  EXPECT_TRUE(absl::StrContains(c.out, "--kvnode and --real-dir go with --real")) << c.out;
+  EXPECT_EQ(c.exit_code, 2) << c.output;
+  EXPECT_TRUE(absl::StrContains(c.output, "--kvnode and --real-dir go with --real")) << c.output;
   c = RunCommand(absl::StrCat(kvsim, " run ", scenario, " --real --kvnode /nonexistent/kvnode"));
-  EXPECT_EQ(c.status, 2) << c.out;
-  EXPECT_TRUE(absl::StrContains(c.out, "no kvnode binary at /nonexistent/kvnode")) << c.out;
+  EXPECT_EQ(c.exit_code, 2) << c.output;
+  EXPECT_TRUE(absl::StrContains(c.output, "no kvnode binary at /nonexistent/kvnode")) << c.output;
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "support/shell.h"
 #include "net/fiber.h"
 #include "net/random.h"
 #include "sim/sim_process.h"
@@ -202,13 +203,7 @@ TEST(RocksDeterminismTest, MemoryTriggeredFlushesWouldMakeRunsOfOneSeedDiffer) {
 std::string RunChild(const std::string& test, const std::string& env) {
   const std::string command = absl::StrCat(env, " /proc/", getpid(), "/exe --gtest_filter=", test,
                                            " 2>&1");
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) return "popen failed";
-  std::string out;
-  char buffer[4096];
-  while (fgets(buffer, sizeof(buffer), p) != nullptr) out += buffer;
-  pclose(p);
-  return out;
+  return kv::testing::RunShell(command).output;
 }
 
 // The fingerprint printed by a child run, or "" if none.
