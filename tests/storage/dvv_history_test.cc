@@ -19,6 +19,7 @@
 #include "net/random.h"
 #include "storage/record/dvv.h"
 #include "storage/record/record_digest.h"
+#include "support/seeds.h"
 #include "tests/storage/record_test_util.h"
 
 namespace kv::storage {
@@ -258,7 +259,8 @@ class History {
   size_t entries_pruned_ = 0;
 };
 
-constexpr uint64_t kHistorySeeds = 1000;
+// Histories per suite: 1000 in release, 150 under the sanitizers (KV_SEEDS overrides).
+const uint64_t kHistorySeeds = static_cast<uint64_t>(kv::testing::PropertySeeds(1000, 150));
 
 // What the histories of one suite exercised, so a suite cannot pass by testing nothing.
 struct Coverage {

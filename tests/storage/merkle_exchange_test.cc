@@ -12,6 +12,7 @@
 #include "absl/container/btree_set.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "support/seeds.h"
 #include "net/random.h"
 #include "storage/merkle/key_diff.h"
 #include "storage/merkle/merkle_exchange.h"
@@ -185,7 +186,8 @@ TEST(MerkleExchangeTest, FindsExactlyTheDifferingKeys) {
   const size_t counts[] = {0, 1, 2, 3, 10, 50, 100, 300};
   for (const MerkleShape& shape : shapes) {
     for (const size_t n : counts) {
-      for (uint64_t seed = 1; seed <= 3; ++seed) {
+      for (uint64_t seed = 1; seed <= static_cast<uint64_t>(kv::testing::PropertySeeds(3, 1));
+           ++seed) {
         SCOPED_TRACE(absl::StrCat("seed=", seed, " differences=", n, " leaves_log2=",
                                   shape.leaf_count_log2, " branching_log2=", shape.branching_log2));
         Random rng(seed * 1000 + n);

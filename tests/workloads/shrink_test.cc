@@ -2,6 +2,7 @@
 #include "workloads/kv/shrink.h"
 
 #include "gtest/gtest.h"
+#include "support/seeds.h"
 #include "workloads/kv/scenario_toml.h"
 
 namespace kv::workloads {
@@ -32,6 +33,10 @@ Scenario LossyScenario() {
 }
 
 TEST(ShrinkTest, KeepsTheFailureAndDropsWhatDoesNotCauseIt) {
+  if (kv::testing::kSanitizerBuild) {
+    GTEST_SKIP() << "dozens of whole simulations (a minute under the sanitizers): the release "
+                    "build runs this; the sanitizer build runs the simulation in KvWorldTest";
+  }
   const Scenario s = LossyScenario();
   ASSERT_TRUE(ValidateScenario(s).ok());
   const uint64_t seed = 3;
