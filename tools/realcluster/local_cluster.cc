@@ -25,15 +25,9 @@ namespace {
 
 using json = nlohmann::json;
 
-absl::StatusOr<json> GetJson(const std::string& address, const std::string& path,
-                             const std::string& token) {
-  kvctl::HttpTarget target{.host_port = address, .token = token, .timeout = absl::Seconds(2)};
-  absl::StatusOr<kvctl::HttpReply> reply = kvctl::Request(target, "GET", path, {});
-  if (!reply.ok()) return reply.status();
-  if (reply->status != 200) {
-    return absl::UnavailableError(absl::StrCat(address, path, " answered ", reply->status));
-  }
-  json parsed = json::parse(reply->body, nullptr, false);
+absl::StatusOr<json> ParseJson(const absl::StatusOr<std::string>& body) {
+  if (!body.ok()) return body.status();
+  json parsed = json::parse(*body, nullptr, false);
   if (parsed.is_discarded()) return absl::DataLossError("not JSON");
   return parsed;
 }
@@ -191,6 +185,18 @@ absl::Status LocalCluster::Leave(int node) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> LocalCluster::HttpGet(int node, const std::string& path,
+                                                  absl::Duration timeout) const {
+  const std::string& address = at(node).http;
+  kvctl::HttpTarget target{.host_port = address, .token = options_.token, .timeout = timeout};
+  absl::StatusOr<kvctl::HttpReply> reply = kvctl::Request(target, "GET", path, {});
+  if (!reply.ok()) return reply.status();
+  if (reply->status != 200) {
+    return absl::UnavailableError(absl::StrCat(address, path, " answered ", reply->status));
+  }
+  return std::move(reply->body);
+}
+
 std::vector<int> LocalCluster::Reap() {
   std::vector<int> exited;
   for (int i = 1; i <= size(); ++i) {
@@ -255,9 +261,10 @@ absl::Status LocalCluster::WaitForRing(absl::Duration timeout, int owners) {
   std::string last = "no answer yet";
   while (absl::Now() < deadline) {
     bool all = true;
-    for (const Node& n : nodes_) {
+    for (int number = 1; number <= size(); ++number) {
+      const Node& n = at(number);
       if (n.pid <= 0) continue;
-      absl::StatusOr<json> c = GetJson(n.http, "/cluster", options_.token);
+      absl::StatusOr<json> c = ParseJson(HttpGet(number, "/cluster"));
       if (!c.ok()) {
         all = false;
         last = std::string(c.status().message());
@@ -286,9 +293,10 @@ absl::Status LocalCluster::WaitForHintsDrained(absl::Duration timeout) {
   while (absl::Now() < deadline) {
     uint64_t total = 0;
     bool answered = true;
-    for (const Node& n : nodes_) {
+    for (int number = 1; number <= size(); ++number) {
+      const Node& n = at(number);
       if (n.pid <= 0) continue;
-      absl::StatusOr<json> c = GetJson(n.http, "/cluster", options_.token);
+      absl::StatusOr<json> c = ParseJson(HttpGet(number, "/cluster"));
       if (!c.ok()) {
         answered = false;
         break;

@@ -64,6 +64,10 @@ class LocalCluster {
   // Asks node `node` to leave the cluster (POST /admin/leave); it hands its data over and stays
   // up until stopped.
   absl::Status Leave(int node);
+  // GET `path` from node `node`'s HTTP API (with the cluster's token): the body of a 200 answer,
+  // else UNAVAILABLE naming the status. Blocks for at most `timeout`.
+  absl::StatusOr<std::string> HttpGet(int node, const std::string& path,
+                                      absl::Duration timeout = absl::Seconds(2)) const;
   // Notices nodes that exited by themselves (without Kill or Terminate); returns their numbers.
   // Does not block.
   std::vector<int> Reap();

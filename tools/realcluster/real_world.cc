@@ -24,7 +24,6 @@
 #include "storage/record/dvv.h"
 #include "storage/record/record_codec.h"
 #include "storage/record/record_digest.h"
-#include "tools/kvctl/http_client.h"
 #include "tools/realcluster/local_cluster.h"
 #include "workloads/checkers/checkers.h"
 #include "workloads/kv/client_workload.h"
@@ -342,27 +341,18 @@ class RealWorld {
     }
   }
 
-  absl::StatusOr<json> Http(int node, const std::string& path) {
-    kvctl::HttpTarget target{.host_port = cluster_.http_address(node),
-                             .timeout = absl::Seconds(2)};
-    ASSIGN_OR_RETURN(kvctl::HttpReply reply, kvctl::Request(target, "GET", path, {}));
-    if (reply.status != 200) return absl::UnavailableError(absl::StrCat(path, ": ", reply.status));
-    if (path == "/metrics") return json(reply.body);
-    json parsed = json::parse(reply.body, nullptr, false);
-    if (parsed.is_discarded()) return absl::DataLossError("not JSON");
-    return parsed;
-  }
-
   // Hints held and transfers pending over the running nodes; false if one did not answer.
   bool HintsAndTransfers(uint64_t* hints, size_t* transfers) {
     *hints = 0;
     *transfers = 0;
     for (int i = 1; i <= cluster_.size(); ++i) {
       if (!cluster_.running(i)) continue;
-      absl::StatusOr<json> c = Http(i, "/cluster");
-      if (!c.ok()) return false;
-      *hints += (*c)["hints"].value("total", uint64_t{0});
-      *transfers += (*c)["transfers"].size();
+      absl::StatusOr<std::string> body = cluster_.HttpGet(i, "/cluster");
+      if (!body.ok()) return false;
+      json c = json::parse(*body, nullptr, false);
+      if (c.is_discarded()) return false;
+      *hints += c["hints"].value("total", uint64_t{0});
+      *transfers += c["transfers"].size();
     }
     return true;
   }
@@ -448,9 +438,9 @@ class RealWorld {
     }
     for (int i = 1; i <= cluster_.size(); ++i) {
       if (!cluster_.running(i)) continue;
-      absl::StatusOr<json> m = Http(i, "/metrics");
-      if (!m.ok()) continue;
-      const std::string text = m->get<std::string>();
+      absl::StatusOr<std::string> metrics = cluster_.HttpGet(i, "/metrics");
+      if (!metrics.ok()) continue;
+      const std::string& text = *metrics;
       r.hints_delivered += Sample(text, "kv_hints_delivered_total");
       r.hints_expired += Sample(text, "kv_hints_expired_total");
       r.hinted_writes += Sample(text, "kv_coordinator_hinted_writes_total");
