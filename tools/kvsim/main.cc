@@ -27,6 +27,7 @@
 #include "tools/kvsim/args.h"
 #include "tools/kvsim/cluster_report.h"
 #include "tools/kvsim/determinism.h"
+#include "tools/kvsim/exit_codes.h"
 #include "tools/kvsim/report.h"
 #include "workloads/demo/demo_world.h"
 #include "workloads/kv/kv_world.h"
@@ -46,9 +47,6 @@
 namespace kv::tools {
 namespace {
 
-constexpr int kExitCheckerFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitNondeterminism = 3;
 
 // Flags every subcommand has.
 struct CommonFlags {

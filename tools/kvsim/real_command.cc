@@ -10,15 +10,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "tools/kvsim/cluster_report.h"
+#include "tools/kvsim/exit_codes.h"
 #include "tools/kvsim/history_json.h"
 #include "tools/kvsim/progress.h"
 #include "tools/realcluster/real_world.h"
 
 namespace kv::tools {
 namespace {
-
-constexpr int kExitCheckerFailed = 1;
-constexpr int kExitUsage = 2;
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "kvsim: %s\n", message.c_str());
