@@ -405,16 +405,19 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
   if (options_.read_repair && merged.siblings_size() > 0) {
     // The rest of the replies, then every replica whose copy differs gets the merged record.
     const uint32_t outstanding = asked - replies_ok - failed;
+    // `all` starts as the merge of the replies so far and takes in each late one: merging is
+    // associative and commutative with canonical results (dvv.h), so this is the merge of every
+    // reply, without merging the early ones again.
     rt_.Spawn("read-repair", [this, state, replies, outstanding, take, deadline,
-                              partition = where.partition, key = request.key()]() mutable {
+                              partition = where.partition, key = request.key(),
+                              all = std::move(merged)]() mutable {
       for (uint32_t i = 0; i < outstanding; ++i) {
         auto reply = replies->ReceiveUntil(deadline);
         if (!reply.ok()) break;
-        take(*reply);
-      }
-      Record all = storage::EmptyRecord();
-      for (const auto& rec : state->records) {
-        if (rec.has_value()) all = storage::Merge(all, *rec, store_.resolution());
+        const size_t index = reply->first;
+        if (take(*reply) && state->records[index].has_value()) {
+          all = storage::Merge(all, *state->records[index], store_.resolution());
+        }
       }
       const uint64_t digest = storage::RecordDigest(all);
       const std::string encoded = storage::EncodeRecord(all);

@@ -99,7 +99,10 @@ absl::StatusOr<CoordinatedWrite> ReplicaStore::CoordinateWrite(PartitionId p, ab
               " siblings, more than the limit of ", siblings_max,
               "; read it and write back with its context to resolve them"));
         }
-        dot = storage::Dot{actor_, storage::Context::FromProto(next.context()).counter(actor_)};
+        dot = storage::Dot{actor_, 0};
+        for (const storage::VersionVectorEntry& e : next.context().entries()) {
+          if (e.node() == actor_) dot.counter = e.counter();  // the context's counter for actor_
+        }
         return std::optional<Record>(std::move(next));
       });
   if (!stored.ok()) return stored.status();

@@ -39,28 +39,67 @@ CrashOutcome& CrashOutcome::operator+=(const CrashOutcome& o) {
   return *this;
 }
 
+// One write or truncate since the last sync. A write's bytes are Inode::pending_bytes
+// [bytes_begin, bytes_begin + length).
 struct SimDisk::PendingWrite {
   bool truncate = false;
   uint64_t offset = 0;  // for a truncate: the new size
-  std::string bytes;
+  uint64_t bytes_begin = 0;
+  uint64_t length = 0;
 };
 
+// The two images share chunks (chunked_bytes.h). Until `durable_lags`, `durable` with `pending`
+// replayed on it equals `data`, so a sync shares data's chunks instead of replaying the log.
 struct SimDisk::Inode {
   uint64_t id = 0;
-  std::string data;     // what reads see
-  std::string durable;  // what survives a crash for sure
+  ChunkedBytes data;     // what reads see
+  ChunkedBytes durable;  // what survives a crash for sure
   std::vector<PendingWrite> pending;
+  std::string pending_bytes;  // the bytes of pending's writes, in order
+  // Set when a failed sync dropped writes `data` still shows, or a bit flip may have made replay
+  // differ from `data`: syncs then replay the log. A crash resets it (the images are equal).
+  bool durable_lags = false;
   int visible_links = 0;
   int durable_links = 0;
   int handles = 0;
+
+  absl::string_view Bytes(const PendingWrite& w) const {
+    return absl::string_view(pending_bytes).substr(w.bytes_begin, w.length);
+  }
+  void AddPendingWrite(uint64_t offset, absl::string_view bytes) {
+    pending.push_back(PendingWrite{false, offset, pending_bytes.size(), bytes.size()});
+    pending_bytes.append(bytes.data(), bytes.size());
+  }
+  void AddPendingTruncate(uint64_t size) { pending.push_back(PendingWrite{true, size, 0, 0}); }
+  void ClearPending() {
+    pending.clear();
+    pending_bytes.clear();
+    // Keep a small buffer for the next writes; give a big one (a whole table file) back.
+    if (pending_bytes.capacity() > kPendingBytesRetainedMax) std::string().swap(pending_bytes);
+  }
+  // Replays the pending log onto `image` (the replay a sync or a crash does).
+  void Replay(size_t count, ChunkedBytes* image) const {
+    for (size_t i = 0; i < count; ++i) {
+      const PendingWrite& w = pending[i];
+      if (w.truncate) {
+        image->Resize(w.offset);
+      } else {
+        image->Write(w.offset, Bytes(w));
+      }
+    }
+  }
+  // Drops both images and the log (what stale handles to a crashed inode keep: nothing).
+  void Release() {
+    data = ChunkedBytes();
+    durable = ChunkedBytes();
+    pending.clear();
+    std::string().swap(pending_bytes);
+  }
+
+  static constexpr size_t kPendingBytesRetainedMax = size_t{1} << 20;
 };
 
 namespace {
-
-void ApplyWrite(std::string* bytes, uint64_t offset, absl::string_view data) {
-  if (bytes->size() < offset + data.size()) bytes->resize(offset + data.size(), '\0');
-  std::copy(data.begin(), data.end(), bytes->begin() + static_cast<ptrdiff_t>(offset));
-}
 
 // NOT_FOUND if nothing is at `path`, FAILED_PRECONDITION if a file is there (as ENOTDIR).
 absl::Status ExpectDirectory(bool exists, bool is_dir, absl::string_view path) {
@@ -100,21 +139,17 @@ class SimDisk::SimFile final : public storage::File {
   absl::StatusOr<std::string> ReadAt(uint64_t offset, size_t n) override {
     if (!live()) return StaleHandle(path_);
     disk_->Observe(DiskOp::kRead, path_, offset, n, {});
-    const std::string& d = inode_->data;
-    if (offset >= d.size()) return std::string();
-    return d.substr(offset, std::min<uint64_t>(n, d.size() - offset));
+    return inode_->data.Read(offset, n);
   }
   absl::Status Sync() override {
     if (!live()) return StaleHandle(path_);
     disk_->Observe(DiskOp::kSync, path_, 0, inode_->pending.size(), {});
-    for (const PendingWrite& w : inode_->pending) {
-      if (w.truncate) {
-        inode_->durable.resize(w.offset, '\0');
-      } else {
-        ApplyWrite(&inode_->durable, w.offset, w.bytes);
-      }
+    if (inode_->durable_lags) {
+      inode_->Replay(inode_->pending.size(), &inode_->durable);
+    } else {
+      inode_->durable.ShareFrom(inode_->data);  // equal to the replay, without copying bytes
     }
-    inode_->pending.clear();
+    inode_->ClearPending();
     return absl::OkStatus();
   }
   absl::StatusOr<uint64_t> Size() override {
@@ -125,8 +160,8 @@ class SimDisk::SimFile final : public storage::File {
     if (!live()) return StaleHandle(path_);
     RETURN_IF_ERROR(disk_->ReserveGrowth(inode_->data.size(), size));
     disk_->Observe(DiskOp::kTruncate, path_, size, 0, {});
-    inode_->data.resize(size, '\0');
-    inode_->pending.push_back(PendingWrite{true, size, {}});
+    inode_->data.Resize(size, /*private_from=*/inode_->durable.size());
+    inode_->AddPendingTruncate(size);
     return absl::OkStatus();
   }
   const std::string& path() const override { return path_; }
@@ -139,8 +174,9 @@ class SimDisk::SimFile final : public storage::File {
     const uint64_t old_size = inode_->data.size();
     RETURN_IF_ERROR(disk_->ReserveGrowth(old_size, std::max<uint64_t>(old_size, offset + data.size())));
     disk_->Observe(op, path_, offset, data.size(), data);
-    ApplyWrite(&inode_->data, offset, data);
-    inode_->pending.push_back(PendingWrite{false, offset, std::string(data)});
+    // The durable image reads no byte past its size, so bytes there may be written in place.
+    inode_->data.Write(offset, data, /*private_from=*/inode_->durable.size());
+    inode_->AddPendingWrite(offset, data);
     return absl::OkStatus();
   }
 
@@ -264,8 +300,8 @@ absl::StatusOr<std::unique_ptr<storage::File>> SimDisk::Open(absl::string_view p
     inode = inodes_.at(it->second.inode);
     if (options.truncate && !inode->data.empty()) {
       RETURN_IF_ERROR(ReserveGrowth(inode->data.size(), 0));
-      inode->data.clear();
-      inode->pending.push_back(PendingWrite{true, 0, {}});
+      inode->data.Resize(0);
+      inode->AddPendingTruncate(0);
     }
   } else {
     if (!options.create) return absl::NotFoundError(absl::StrCat("no such file: '", path, "'"));
@@ -393,7 +429,9 @@ void SimDisk::FailSync(storage::File* file) {
   auto* f = dynamic_cast<SimFile*>(file);
   KV_ASSERT_MSG(f != nullptr, "FailSync on a file of another file system");
   if (!f->live()) return;
-  f->inode().pending.clear();
+  Inode& inode = f->inode();
+  if (!inode.pending.empty()) inode.durable_lags = true;  // data keeps writes durable never gets
+  inode.ClearPending();
 }
 
 bool SimDisk::FlipBit(absl::string_view path, uint64_t offset, int bit) {
@@ -401,14 +439,18 @@ bool SimDisk::FlipBit(absl::string_view path, uint64_t offset, int bit) {
   if (it == visible_.end() || it->second.is_dir) return false;
   Inode& inode = *inodes_.at(it->second.inode);
   if (offset >= inode.data.size()) return false;
-  const char mask = static_cast<char>(1 << (bit & 7));
-  inode.data[offset] ^= mask;
-  if (offset < inode.durable.size()) inode.durable[offset] ^= mask;
-  for (PendingWrite& w : inode.pending) {
-    if (!w.truncate && offset >= w.offset && offset < w.offset + w.bytes.size()) {
-      w.bytes[offset - w.offset] ^= mask;
+  const auto mask = static_cast<uint8_t>(1 << (bit & 7));
+  // A chunk the two images share holds the byte once: flip it once.
+  const bool shared = inode.data.SharesChunkAt(inode.durable, offset);
+  inode.data.XorByteInPlace(offset, mask);
+  if (offset < inode.durable.size() && !shared) inode.durable.XorByteInPlace(offset, mask);
+  for (const PendingWrite& w : inode.pending) {
+    if (!w.truncate && offset >= w.offset && offset < w.offset + w.length) {
+      inode.pending_bytes[w.bytes_begin + (offset - w.offset)] ^= static_cast<char>(mask);
     }
   }
+  // A byte a pending truncate zeroed and a later write's gap re-extended is flipped in data only.
+  if (!inode.pending.empty()) inode.durable_lags = true;
   return true;
 }
 
@@ -417,19 +459,19 @@ absl::StatusOr<std::string> SimDisk::DurableContents(absl::string_view path) con
   if (it == durable_.end() || it->second.is_dir) {
     return absl::NotFoundError(absl::StrCat("no durable file: '", path, "'"));
   }
-  return inodes_.at(it->second.inode)->durable;
+  return inodes_.at(it->second.inode)->durable.ToString();
 }
 
 uint64_t SimDisk::unsynced_bytes() const {
   uint64_t total = 0;
   for (const auto& [id, inode] : inodes_) {
-    for (const PendingWrite& w : inode->pending) total += w.bytes.size();
+    for (const PendingWrite& w : inode->pending) total += w.length;
   }
   return total;
 }
 
-std::string SimDisk::SurvivingBytes(Inode& inode, CrashOutcome* outcome) {
-  std::string bytes = inode.durable;
+ChunkedBytes SimDisk::SurvivingBytes(Inode& inode, CrashOutcome* outcome) {
+  ChunkedBytes bytes = inode.durable;  // shares its chunks; the writes below copy them
   const size_t n = inode.pending.size();
   if (n == 0) return bytes;
   ++outcome->files_with_unsynced_writes;
@@ -441,37 +483,30 @@ std::string SimDisk::SurvivingBytes(Inode& inode, CrashOutcome* outcome) {
     case 2: ++outcome->files_kept_prefix; keep = random_.Uniform(n + 1); break;
     default: keep = random_.Uniform(n); tear = true; break;
   }
-  for (size_t i = 0; i < n; ++i) {
+  inode.Replay(keep, &bytes);
+  for (size_t i = keep; i < n; ++i) {
     const PendingWrite& w = inode.pending[i];
-    if (i < keep) {
-      if (w.truncate) {
-        bytes.resize(w.offset, '\0');
-      } else {
-        ApplyWrite(&bytes, w.offset, w.bytes);
-      }
-      continue;
-    }
-    if (i == keep && tear && !w.truncate && !w.bytes.empty()) {
+    if (i == keep && tear && !w.truncate && w.length > 0) {
       // Persist the write up to a sector boundary inside it (or none of it).
       ++outcome->files_torn;
       const uint64_t s = options_.sector_bytes;
       const uint64_t begin = w.offset;
-      const uint64_t end = w.offset + w.bytes.size();
+      const uint64_t end = w.offset + w.length;
       const uint64_t first_boundary = (begin / s + 1) * s;
       const uint64_t inner = first_boundary < end ? (end - 1 - first_boundary) / s + 1 : 0;
       const uint64_t pick = random_.Uniform(inner + 1);
       const uint64_t cut = pick == 0 ? begin : first_boundary + (pick - 1) * s;
-      ApplyWrite(&bytes, begin, absl::string_view(w.bytes).substr(0, cut - begin));
+      bytes.Write(begin, inode.Bytes(w).substr(0, cut - begin));
       if (random_.Bernoulli(0.5)) {
         const uint64_t garbage_end = std::min(end, (cut / s + 1) * s);
         std::string garbage(garbage_end - cut, '\0');
         for (char& c : garbage) c = static_cast<char>(random_.Uniform(256));
-        ApplyWrite(&bytes, cut, garbage);
+        bytes.Write(cut, garbage);
       }
       outcome->unsynced_bytes_lost += end - cut;
       continue;
     }
-    outcome->unsynced_bytes_lost += w.bytes.size();
+    outcome->unsynced_bytes_lost += w.length;
   }
   return bytes;
 }
@@ -502,13 +537,15 @@ CrashOutcome SimDisk::Crash() {
   used_bytes_ = 0;
   for (auto& [id, inode] : inodes_) {
     if (inode->durable_links <= 0) {
-      for (const PendingWrite& w : inode->pending) outcome.unsynced_bytes_lost += w.bytes.size();
+      for (const PendingWrite& w : inode->pending) outcome.unsynced_bytes_lost += w.length;
+      inode->Release();
       continue;
     }
     auto fresh = std::make_shared<Inode>();
     fresh->id = id;
     fresh->durable = SurvivingBytes(*inode, &outcome);
-    fresh->data = fresh->durable;
+    fresh->data = fresh->durable;  // shared chunks: the live image copies one before changing it
+    inode->Release();
     fresh->visible_links = inode->durable_links;
     fresh->durable_links = inode->durable_links;
     used_bytes_ += fresh->data.size();

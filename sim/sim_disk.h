@@ -30,6 +30,7 @@
 
 #include "absl/container/btree_map.h"
 #include "net/random.h"
+#include "sim/chunked_bytes.h"
 #include "storage/file_system.h"
 
 namespace kv::sim {
@@ -127,7 +128,7 @@ class SimDisk final : public storage::FileSystem {
   void DropDurableOrphans();
   void Link(uint64_t inode, bool durable, int delta);
   // Applies the crash model to one file's unsynced writes; returns the surviving bytes.
-  std::string SurvivingBytes(Inode& inode, CrashOutcome* outcome);
+  ChunkedBytes SurvivingBytes(Inode& inode, CrashOutcome* outcome);
   void Observe(DiskOp op, absl::string_view path, uint64_t offset, uint64_t length,
                absl::string_view data);
   absl::Status ReserveGrowth(uint64_t old_size, uint64_t new_size);

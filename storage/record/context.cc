@@ -42,6 +42,7 @@ size_t UnseenCount(const VersionVector& vv) {
 
 Context Context::FromProto(const VersionVector& vv) {
   Context ctx;
+  ctx.entries_.reserve(static_cast<size_t>(vv.entries_size()));
   for (const VersionVectorEntry& e : vv.entries()) {
     KV_ASSERT(e.counter() > 0);
     Entry entry{e.counter(), e.updated_wall_micros(), {e.unseen().begin(), e.unseen().end()}};

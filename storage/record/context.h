@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "storage/record/record.pb.h"
+#include "storage/record/sorted_vector_map.h"
 
 namespace kv::storage {
 
@@ -99,12 +99,13 @@ class Context {
   bool empty() const { return entries_.empty(); }
   // True iff some entry has exceptions.
   bool has_unseen() const;
-  const absl::btree_map<uint64_t, Entry>& entries() const { return entries_; }
+  // By increasing node.
+  const SortedVectorMap<uint64_t, Entry>& entries() const { return entries_; }
 
   friend bool operator==(const Context&, const Context&) = default;
 
  private:
-  absl::btree_map<uint64_t, Entry> entries_;  // no entry has counter 0
+  SortedVectorMap<uint64_t, Entry> entries_;  // no entry has counter 0
 };
 
 // True iff neither context descends the other: each has seen a write the other has not.

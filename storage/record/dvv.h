@@ -12,7 +12,10 @@
 //
 // Every function here is pure: inputs are const, results are new canonical records (siblings sorted
 // by dot, context entries by node), so equal version sets are equal messages. REQUIRES of every
-// Record argument: ValidateRecord(record).ok() (asserted); DecodeRecord guarantees it.
+// Record argument: ValidateRecord(record).ok(); DecodeRecord guarantees it, and so does every
+// function here for its result (asserted). Arguments are asserted too, except Merge's: merges run
+// several times per replica write and read, always on records that were just decoded or produced
+// here, so checking them again would only repeat the same check.
 #pragma once
 
 #include <cstddef>

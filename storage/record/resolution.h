@@ -25,7 +25,8 @@
 // property); records written under DVV are valid under LWW but do not carry that guarantee.
 //
 // Pure functions, like dvv.h's (KeepNewestSibling edits the record it is given, nothing else).
-// REQUIRES of every Record argument: ValidateRecord(record).ok() (asserted by Merge and Update).
+// REQUIRES of every Record argument: ValidateRecord(record).ok() (asserted by Update; Merge
+// asserts its result only, as in dvv.h).
 #pragma once
 
 #include <cstdint>

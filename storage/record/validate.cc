@@ -9,21 +9,21 @@ namespace kv::storage {
 namespace {
 
 // OK iff every sibling's dot is covered by `context`. REQUIRES: both sorted by node.
+// (Iterators, not indices: RepeatedPtrField's indexed access is an out-of-line call, and every
+// DVV operation runs this.)
 absl::Status CheckSiblingsCovered(const Record& record) {
   const auto& entries = record.context().entries();
-  int e = 0;
+  auto e = entries.begin();
+  const auto end = entries.end();
   for (const Sibling& s : record.siblings()) {
-    while (e < entries.size() && entries[e].node() < s.dot_node()) ++e;
-    if (e == entries.size() || entries[e].node() != s.dot_node() ||
-        entries[e].counter() < s.dot_counter() ||
-        std::binary_search(entries[e].unseen().begin(), entries[e].unseen().end(),
-                           s.dot_counter())) {
+    while (e != end && e->node() < s.dot_node()) ++e;
+    if (e == end || e->node() != s.dot_node() || e->counter() < s.dot_counter() ||
+        std::binary_search(e->unseen().begin(), e->unseen().end(), s.dot_counter())) {
       return absl::InvalidArgumentError(absl::StrCat("sibling (", s.dot_node(), ", ",
                                                      s.dot_counter(),
                                                      ") is not covered by the record's context"));
     }
   }
-  KV_ASSERT(e <= entries.size());
   return absl::OkStatus();
 }
 
@@ -53,13 +53,13 @@ absl::Status CheckSibling(const Sibling& s, const Sibling* prev) {
 }  // namespace
 
 absl::Status ValidateVersionVector(const VersionVector& vv) {
-  for (int i = 0; i < vv.entries_size(); ++i) {
-    const VersionVectorEntry& e = vv.entries(i);
+  const VersionVectorEntry* prev = nullptr;
+  for (const VersionVectorEntry& e : vv.entries()) {
     if (e.counter() == 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("context entry for node ", e.node(), " has counter 0"));
     }
-    if (i > 0 && vv.entries(i - 1).node() >= e.node()) {
+    if (prev != nullptr && prev->node() >= e.node()) {
       return absl::InvalidArgumentError(
           absl::StrCat("context entries not in strictly increasing node order at node ", e.node()));
     }
@@ -72,6 +72,7 @@ absl::Status ValidateVersionVector(const VersionVector& vv) {
       }
       previous = unseen;
     }
+    prev = &e;
   }
   return absl::OkStatus();
 }

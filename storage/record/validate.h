@@ -36,7 +36,8 @@ uint8_t RecordFormatVersionFor(const VersionVector& vv);
 absl::Status ValidateRecord(const Record& record);
 
 // Aborts (KV_ASSERT) with ValidateRecord's message unless `record` is valid. The DVV and
-// last-writer-wins operations (dvv.h, resolution.h) call it on their inputs and outputs.
+// last-writer-wins operations (dvv.h, resolution.h) call it on their results, and on their
+// inputs except the merges' (whose inputs always come from DecodeRecord or those operations).
 void AssertValidRecord(const Record& record);
 
 }  // namespace kv::storage
