@@ -63,13 +63,17 @@ class WriteBatch {
   void DeleteHint(NodeId target, PartitionId partition, absl::string_view key);
   void PutMeta(absl::string_view name, absl::string_view value);
 
+  // Room for `ops` operations without reallocating (each op holds a record: moving them costs).
+  void Reserve(size_t ops) { ops_.reserve(ops); }
+
   size_t size() const { return ops_.size(); }
   bool empty() const { return ops_.empty(); }
 
  private:
   friend class Engine;
   struct Op {
-    enum class Kind : uint8_t { kPutRecord, kDeleteRecord, kPutHint, kDeleteHint, kPutMeta } kind;
+    enum class Kind : uint8_t { kPutRecord, kDeleteRecord, kPutHint, kDeleteHint, kPutMeta };
+    Kind kind = Kind::kPutRecord;
     PartitionId partition = 0;
     NodeId target = kNoNode;
     std::string key;  // the client key, or the meta name
@@ -185,7 +189,10 @@ class Engine {
   explicit Engine(std::unique_ptr<Impl> impl);
   absl::Status Validate(const WriteBatch& batch) const;
   // Write, with the key lock of an Update (released once the write is applied, before its fsync).
-  absl::Status Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard);
+  // If `written` is not null and the write succeeded, the batch's last op's record is moved
+  // there (Update returns what it stored without copying it).
+  absl::Status Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard,
+                      Record* written = nullptr);
 
   EngineOptions options_;
   std::unique_ptr<Impl> impl_;
