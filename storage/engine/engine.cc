@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -16,6 +17,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/perf_level.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "storage/engine/expiry_filter.h"
 #include "storage/engine/key_locks.h"
 #include "storage/engine/rocksdb_status.h"
@@ -855,6 +857,20 @@ absl::Status Engine::Sync() {
   if (!impl_->failure.ok()) return impl_->failure;
   ++impl_->stats.wal_syncs;
   return impl_->SyncWalAndMark();
+}
+
+absl::Status Engine::Checkpoint(const std::string& dir) {
+  if (impl_->db->GetFileSystem()->FileExists(dir, rocksdb::IOOptions(), nullptr).ok()) {
+    return absl::AlreadyExistsError(absl::StrCat("snapshot directory ", dir, " already exists"));
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  RETURN_IF_ERROR(FromRocksDb(rocksdb::Checkpoint::Create(impl_->db, &raw), "starting a snapshot"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // No flush (which would wait for a background job): the WAL is copied instead, and a database
+  // opened from the snapshot replays it.
+  return FromRocksDb(
+      checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/std::numeric_limits<uint64_t>::max()),
+      absl::StrCat("writing a snapshot to ", dir));
 }
 
 absl::Status Engine::CompactRecords() {

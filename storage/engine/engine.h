@@ -171,6 +171,14 @@ class Engine {
   // reissued after a crash (the node's generation).
   absl::Status Sync();
 
+  // Writes a consistent snapshot of the whole database (records, hints and metadata as of one
+  // moment) into `dir`, which must not exist: RocksDB's checkpoint, with hard links to the table
+  // files where the file system allows them (copies otherwise) and a copy of the live WAL, so
+  // writes continue meanwhile and nothing is flushed. Opening `dir` as a database gives that
+  // moment's state. Blocks the thread while it links and copies (short: no data is rewritten).
+  // Errors: ALREADY_EXISTS if `dir` exists; UNAVAILABLE for I/O errors.
+  absl::Status Checkpoint(const std::string& dir);
+
   // Flushes the memtables and compacts every record file into the last level, so the compaction
   // filter judges every record now (TTL and tombstone purge). For tests and operators; slow.
   absl::Status CompactRecords();

@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -49,6 +50,9 @@ class LocalCluster {
   const std::string& peer_address(int node) const { return at(node).peer; }
   const std::string& log_path(int node) const { return at(node).log; }
   bool running(int node) const { return at(node).pid > 0; }
+  const std::string& data_dir(int node) const { return at(node).data_dir; }
+  // Replaces node `node`'s own flags (after the cluster's) for its next starts.
+  void SetNodeFlags(int node, std::vector<std::string> flags) { at(node).flags = std::move(flags); }
 
   // Nodes are numbered 1..size() here whatever their ids; id(node) is the kvnode id.
   int id(int node) const { return at(node).id; }
