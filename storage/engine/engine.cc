@@ -17,7 +17,8 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/perf_level.h"
 #include "rocksdb/table.h"
-#include "rocksdb/utilities/checkpoint.h"
+#include "rocksdb/file_system.h"
+#include "rocksdb/metadata.h"
 #include "storage/engine/expiry_filter.h"
 #include "storage/engine/key_locks.h"
 #include "storage/engine/rocksdb_status.h"
@@ -860,17 +861,67 @@ absl::Status Engine::Sync() {
 }
 
 absl::Status Engine::Checkpoint(const std::string& dir) {
-  if (impl_->db->GetFileSystem()->FileExists(dir, rocksdb::IOOptions(), nullptr).ok()) {
+  // RocksDB's own Checkpoint writes into a temporary directory and renames it, which the
+  // simulated disk does not do; this is the same recipe without the rename: with file deletions
+  // held off, the live files as of one moment (the WAL and MANIFEST cut to their size then,
+  // CURRENT as it was), linked where the file system can and copied otherwise.
+  rocksdb::DB* db = impl_->db;
+  rocksdb::FileSystem* fs = db->GetFileSystem();
+  const rocksdb::IOOptions io;
+  if (fs->FileExists(dir, io, nullptr).ok()) {
     return absl::AlreadyExistsError(absl::StrCat("snapshot directory ", dir, " already exists"));
   }
-  rocksdb::Checkpoint* raw = nullptr;
-  RETURN_IF_ERROR(FromRocksDb(rocksdb::Checkpoint::Create(impl_->db, &raw), "starting a snapshot"));
-  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-  // No flush (which would wait for a background job): the WAL is copied instead, and a database
-  // opened from the snapshot replays it.
-  return FromRocksDb(
-      checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/std::numeric_limits<uint64_t>::max()),
-      absl::StrCat("writing a snapshot to ", dir));
+  const std::string what = absl::StrCat("writing a snapshot to ", dir);
+  RETURN_IF_ERROR(FromRocksDb(fs->CreateDir(dir, io, nullptr), what));
+  RETURN_IF_ERROR(FromRocksDb(db->DisableFileDeletions(), what));
+  struct Resume {
+    rocksdb::DB* db;
+    ~Resume() { (void)db->EnableFileDeletions(/*force=*/false); }
+  } resume{db};
+  rocksdb::LiveFilesStorageInfoOptions live_options;
+  live_options.wal_size_for_flush = std::numeric_limits<uint64_t>::max();  // never flush: no wait
+  std::vector<rocksdb::LiveFileStorageInfo> files;
+  RETURN_IF_ERROR(FromRocksDb(db->GetLiveFilesStorageInfo(live_options, &files), what));
+  for (const rocksdb::LiveFileStorageInfo& f : files) {
+    const std::string from = absl::StrCat(f.directory, "/", f.relative_filename);
+    const std::string to = absl::StrCat(dir, "/", f.relative_filename);
+    if (f.replacement_contents.empty() && f.file_type == rocksdb::kTableFile &&
+        fs->LinkFile(from, to, io, nullptr).ok()) {
+      continue;  // table files never change: a hard link is a copy
+    }
+    std::unique_ptr<rocksdb::FSWritableFile> out;
+    RETURN_IF_ERROR(FromRocksDb(fs->NewWritableFile(to, rocksdb::FileOptions(), &out, nullptr), what));
+    if (!f.replacement_contents.empty()) {
+      RETURN_IF_ERROR(FromRocksDb(out->Append(f.replacement_contents, io, nullptr), what));
+    } else {
+      std::unique_ptr<rocksdb::FSSequentialFile> in;
+      RETURN_IF_ERROR(
+          FromRocksDb(fs->NewSequentialFile(from, rocksdb::FileOptions(), &in, nullptr), what));
+      std::string buffer(1 << 20, '\0');
+      uint64_t left = f.size;  // the file may have grown since (trim_to_size): the moment's size
+      while (left > 0) {
+        rocksdb::Slice chunk;
+        const size_t want = static_cast<size_t>(std::min<uint64_t>(left, buffer.size()));
+        RETURN_IF_ERROR(FromRocksDb(in->Read(want, io, &chunk, buffer.data(), nullptr), what));
+        if (chunk.empty()) {
+          return absl::DataLossError(absl::StrCat(what, ": ", from, " is shorter than ", f.size));
+        }
+        RETURN_IF_ERROR(FromRocksDb(out->Append(chunk, io, nullptr), what));
+        left -= chunk.size();
+      }
+    }
+    RETURN_IF_ERROR(FromRocksDb(out->Sync(io, nullptr), what));
+    RETURN_IF_ERROR(FromRocksDb(out->Close(io, nullptr), what));
+  }
+  // The files' names, then `dir`'s own name in its parent.
+  const size_t slash = dir.find_last_of('/');
+  const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash);
+  for (const std::string& d : {dir, parent}) {
+    std::unique_ptr<rocksdb::FSDirectory> directory;
+    RETURN_IF_ERROR(FromRocksDb(fs->NewDirectory(d, io, &directory, nullptr), what));
+    RETURN_IF_ERROR(FromRocksDb(directory->Fsync(io, nullptr), what));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Engine::CompactRecords() {

@@ -172,11 +172,13 @@ class Engine {
   absl::Status Sync();
 
   // Writes a consistent snapshot of the whole database (records, hints and metadata as of one
-  // moment) into `dir`, which must not exist: RocksDB's checkpoint, with hard links to the table
-  // files where the file system allows them (copies otherwise) and a copy of the live WAL, so
-  // writes continue meanwhile and nothing is flushed. Opening `dir` as a database gives that
-  // moment's state. Blocks the thread while it links and copies (short: no data is rewritten).
-  // Errors: ALREADY_EXISTS if `dir` exists; UNAVAILABLE for I/O errors.
+  // moment) into `dir`, which must not exist (its parent must): RocksDB's live files as of that
+  // moment, hard links to the table files where the file system allows them (copies otherwise)
+  // and copies of the WAL and MANIFEST cut to their size then, so writes continue meanwhile and
+  // nothing is flushed. Opening `dir` as a database gives that moment's state. Works on the seam
+  // (the simulated disk) too. Blocks the thread while it links and copies; a partial snapshot is
+  // left behind on error (the caller removes it). Errors: ALREADY_EXISTS if `dir` exists;
+  // UNAVAILABLE for I/O errors.
   absl::Status Checkpoint(const std::string& dir);
 
   // Flushes the memtables and compacts every record file into the last level, so the compaction
