@@ -17,13 +17,18 @@ Node::Node(Runtime& rt, NodeOptions options)
 
 Node::~Node() = default;
 
-absl::StatusOr<uint64_t> Node::NextGeneration() {
+absl::StatusOr<uint64_t> Node::NextGeneration(uint64_t step) {
   ASSIGN_OR_RETURN(std::optional<std::string> stored, engine_->GetMeta(kGenerationMeta));
   uint64_t generation = 0;
   if (stored.has_value() && !absl::SimpleAtoi(*stored, &generation)) {
     return absl::DataLossError(absl::StrCat("unreadable node generation '", *stored, "'"));
   }
-  ++generation;
+  if (generation + step >= (uint64_t{1} << 32)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("node generation ", generation, " cannot advance by ", step,
+                     ": the node has used up its dot issuer ids"));
+  }
+  generation += step;
   // Durable before the node issues a single dot with it.
   RETURN_IF_ERROR(engine_->PutMeta(kGenerationMeta, absl::StrCat(generation)));
   RETURN_IF_ERROR(engine_->Sync());
@@ -62,13 +67,13 @@ absl::Status Node::Start() {
   KV_ASSERT_MSG(!started(), "Node started twice");
   RETURN_IF_ERROR(ValidateNodeOptions(options_));
   ASSIGN_OR_RETURN(engine_, storage::Engine::Open(rt_, options_.engine));
-  ASSIGN_OR_RETURN(generation_, NextGeneration());
+  ASSIGN_OR_RETURN(generation_, NextGeneration(options_.restored ? kRestoreGenerationGap : 1));
   // Actors retired after a handoff take numbers from the same sequence, so a restart (which
   // takes the next) never reuses one.
   store_ = std::make_unique<ReplicaStore>(
       rt_, *engine_, ActorId(rt_.self(), generation_),
       [this]() -> absl::StatusOr<uint64_t> {
-        ASSIGN_OR_RETURN(const uint64_t number, NextGeneration());
+        ASSIGN_OR_RETURN(const uint64_t number, NextGeneration(1));
         return ActorId(rt_.self(), number);
       },
       options_.resolution);

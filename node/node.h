@@ -31,7 +31,15 @@ struct NodeOptions {
   // (dotted version vectors, the default) or last-writer-wins by timestamp, which silently loses
   // all but one of them. A cluster-wide setting: every node must use the same.
   storage::Resolution resolution = storage::Resolution::kDottedVersionVectors;
+  // The storage was just restored from a snapshot (kvnode --restore). The generations the node
+  // took after the snapshot are unknown here, and reusing one would reissue dots other replicas
+  // already hold for different writes; so this start's generation jumps kRestoreGenerationGap
+  // past the snapshot's (safe unless the node took more generations than that since the snapshot:
+  // a restart or a retired actor takes one).
+  bool restored = false;
 };
+
+inline constexpr uint64_t kRestoreGenerationGap = uint64_t{1} << 16;
 
 class Node {
  public:
@@ -59,9 +67,9 @@ class Node {
   storage::Engine& engine() { return *engine_; }
 
  private:
-  // The next number of the node's persisted sequence (durable before it returns): each start
-  // takes one as its generation, and so does each actor the replica store retires.
-  absl::StatusOr<uint64_t> NextGeneration();
+  // The node's persisted sequence advanced by `step` (durable before it returns): each start
+  // takes a number as its generation, and so does each actor the replica store retires.
+  absl::StatusOr<uint64_t> NextGeneration(uint64_t step);
 
   Runtime& rt_;
   NodeOptions options_;

@@ -241,7 +241,9 @@ absl::StatusOr<int64_t> TtlMicros(const http::Request& request) {
 
 // Where a request goes, from its target alone.
 struct HttpApi::Route {
-  enum class Kind { kKv, kHealth, kCluster, kMetrics, kJoin, kLeave, kDecommission, kUnknown };
+  enum class Kind {
+    kKv, kHealth, kCluster, kMetrics, kJoin, kLeave, kDecommission, kBackup, kUnknown
+  };
   Kind kind = Kind::kUnknown;
   std::string key;  // kKv: the decoded key; kDecommission: the node as written
   absl::btree_map<std::string, std::string> query;  // decoded; the last of repeated names wins
@@ -255,6 +257,7 @@ struct HttpApi::Route {
       case Kind::kJoin:
       case Kind::kLeave:
       case Kind::kDecommission:
+      case Kind::kBackup:
         return "POST";
       case Kind::kUnknown:
         return "";
@@ -279,6 +282,8 @@ struct HttpApi::Route {
         return "leave";
       case Kind::kDecommission:
         return "decommission";
+      case Kind::kBackup:
+        return "backup";
       case Kind::kUnknown:
         break;
     }
@@ -287,6 +292,7 @@ struct HttpApi::Route {
   // The query parameters `method` accepts here.
   std::vector<absl::string_view> params(absl::string_view method) const {
     if (kind == Kind::kJoin) return {"seed"};
+    if (kind == Kind::kBackup) return {"to"};
     if (kind != Kind::kKv) return {};
     if (method == "GET") return {"r", "n", "format"};
     if (method == "PUT") return {"w", "n", "returnbody", "format"};
@@ -318,6 +324,8 @@ HttpApi::Route HttpApi::ParseTarget(absl::string_view target) {
     route.kind = Kind::kJoin;
   } else if (path == "/admin/leave") {
     route.kind = Kind::kLeave;
+  } else if (path == "/admin/backup") {
+    route.kind = Kind::kBackup;
   } else if (absl::StartsWith(path, "/admin/decommission/")) {
     route.kind = Kind::kDecommission;
     route.key = std::string(path.substr(strlen("/admin/decommission/")));
@@ -432,6 +440,8 @@ http::Response HttpApi::Serve(const http::Request& request, const Route& route) 
       return Leave();
     case Kind::kDecommission:
       return Decommission(route.key);
+    case Kind::kBackup:
+      return Backup(route);
     case Kind::kUnknown:
       break;
   }
@@ -607,6 +617,30 @@ http::Response HttpApi::Join(const Route& route) {
   const absl::Status s = node_.membership().JoinThrough(id);
   if (!s.ok()) return StatusResponse(s);
   return JsonResponse(202, {{"status", "joining"}, {"node", node_.self()}, {"seed", id}});
+}
+
+http::Response HttpApi::Backup(const Route& route) {
+  if (!options_.backup) {
+    return TextResponse(501, "backups are not available here (only a kvnode process writes them)");
+  }
+  auto to = route.query.find("to");
+  if (to == route.query.end() || to->second.empty() || to->second.front() != '/') {
+    return TextResponse(400, "backup needs ?to=DIR, an absolute directory on the node's host");
+  }
+  absl::StatusOr<std::string> written = options_.backup(to->second);
+  if (!written.ok()) {
+    const int status = absl::IsAlreadyExists(written.status()) ||
+                               absl::IsInvalidArgument(written.status())
+                           ? 409
+                           : 500;
+    return TextResponse(status, absl::StrCat("backup failed: ", written.status().message()));
+  }
+  http::Response r;
+  r.status = 200;
+  r.headers.push_back({"Content-Type", "application/json"});
+  r.body = *std::move(written);
+  if (!absl::EndsWith(r.body, "\n")) r.body += "\n";
+  return r;
 }
 
 http::Response HttpApi::Leave() {

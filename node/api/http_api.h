@@ -58,6 +58,10 @@ struct HttpApiOptions {
   // Tells the transport where a node is (real mode: TcpTransport::SetPeerAddress), for
   // /admin/join's seed; unset in the simulator, where addresses mean nothing.
   std::function<void(NodeId, const std::string& address)> learn_address;
+  // POST /admin/backup?to=DIR: writes a snapshot of this node under DIR (an absolute directory on
+  // the node's host) and returns its description as JSON (tools/kvnode/backup.h). Unset: 501
+  // (the simulator, which has no host directories).
+  std::function<absl::StatusOr<std::string>(const std::string& dir)> backup;
 };
 
 class HttpApi {
@@ -69,7 +73,7 @@ class HttpApi {
   struct Handled {
     http::Response response;
     // The operation for metrics: a fixed name ("get", "put", "delete", "health", "cluster",
-    // "metrics", "join", "leave", "decommission", "unknown").
+    // "metrics", "join", "leave", "decommission", "backup", "unknown").
     absl::string_view op;
     bool ok = false;  // served as asked (a GET of a missing key included)
   };
@@ -100,6 +104,7 @@ class HttpApi {
   http::Response Metrics();
   http::Response Join(const Route& route);
   http::Response Leave();
+  http::Response Backup(const Route& route);
   http::Response Decommission(absl::string_view node);
   bool Authorized(const http::Request& request) const;
 

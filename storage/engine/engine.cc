@@ -1,10 +1,13 @@
 #include "storage/engine/engine.h"
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "net/assert.h"
@@ -14,6 +17,8 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/perf_level.h"
 #include "rocksdb/table.h"
+#include "rocksdb/file_system.h"
+#include "rocksdb/metadata.h"
 #include "storage/engine/expiry_filter.h"
 #include "storage/engine/key_locks.h"
 #include "storage/engine/rocksdb_status.h"
@@ -56,6 +61,12 @@ std::optional<uint64_t> TreeDigest(const Record& record) {
 
 absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 
+// The key lock of a record ('r') or hint ('h') key: the spaces never share a lock.
+std::string LockName(char space, std::string key) {
+  key.insert(key.begin(), space);
+  return key;
+}
+
 MerkleShape ShapeFor(uint32_t leaves) {
   MerkleShape shape;
   shape.leaf_count_log2 = static_cast<uint32_t>(__builtin_ctz(leaves));
@@ -66,44 +77,46 @@ MerkleShape ShapeFor(uint32_t leaves) {
 
 // ---- WriteBatch ----
 
+// Ops are built in place: an Op holds a protobuf Record, whose moves cost a construction and a
+// swap, so building one and pushing it would pay that twice per op.
 void WriteBatch::PutRecord(PartitionId partition, absl::string_view key, Record record) {
-  Op op{Op::Kind::kPutRecord};
+  Op& op = ops_.emplace_back();
+  op.kind = Op::Kind::kPutRecord;
   op.partition = partition;
-  op.key = std::string(key);
+  op.key.assign(key.data(), key.size());
   op.record = std::move(record);
-  ops_.push_back(std::move(op));
 }
 
 void WriteBatch::DeleteRecord(PartitionId partition, absl::string_view key) {
-  Op op{Op::Kind::kDeleteRecord};
+  Op& op = ops_.emplace_back();
+  op.kind = Op::Kind::kDeleteRecord;
   op.partition = partition;
-  op.key = std::string(key);
-  ops_.push_back(std::move(op));
+  op.key.assign(key.data(), key.size());
 }
 
 void WriteBatch::PutHint(Hint hint) {
-  Op op{Op::Kind::kPutHint};
+  Op& op = ops_.emplace_back();
+  op.kind = Op::Kind::kPutHint;
   op.partition = hint.partition;
   op.target = hint.target;
   op.key = std::move(hint.key);
   op.record = std::move(hint.record);
   op.created_wall_micros = hint.created_wall_micros;
-  ops_.push_back(std::move(op));
 }
 
 void WriteBatch::DeleteHint(NodeId target, PartitionId partition, absl::string_view key) {
-  Op op{Op::Kind::kDeleteHint};
+  Op& op = ops_.emplace_back();
+  op.kind = Op::Kind::kDeleteHint;
   op.partition = partition;
   op.target = target;
-  op.key = std::string(key);
-  ops_.push_back(std::move(op));
+  op.key.assign(key.data(), key.size());
 }
 
 void WriteBatch::PutMeta(absl::string_view name, absl::string_view value) {
-  Op op{Op::Kind::kPutMeta};
-  op.key = std::string(name);
-  op.value = std::string(value);
-  ops_.push_back(std::move(op));
+  Op& op = ops_.emplace_back();
+  op.kind = Op::Kind::kPutMeta;
+  op.key.assign(name.data(), name.size());
+  op.value.assign(value.data(), value.size());
 }
 
 // ---- Impl ----
@@ -115,11 +128,6 @@ struct Engine::Impl {
     // Update's key lock: released as soon as the write is applied (visible to reads), before
     // its fsync, so the next update of the same key can join the same sync.
     std::optional<KeyLocks::Guard> guard;
-  };
-  struct TreeChange {
-    const WriteBatch::Op* op;  // lives in the group being committed
-    std::optional<uint64_t> old_digest;
-    std::optional<uint64_t> new_digest;
   };
 
   Impl(Runtime& runtime, const EngineOptions& opts)
@@ -138,15 +146,22 @@ struct Engine::Impl {
   // Answers every write in flight with `status` and releases their key locks.
   void Settle(const absl::Status& status);
   void SyncLoop();
-  absl::Status CommitGroup(absl::Span<const std::shared_ptr<Pending>> group);
-  // The digest the tree holds for `record_key` before this group (`staged` has the group's own
-  // earlier changes).
-  // Record key -> the digest the Merkle tree holds for it. Looked up, never iterated.
-  using DigestMap = absl::flat_hash_map<std::string, std::optional<uint64_t>>;
-  // Fills `digests` with the digest before this group of every key in `record_keys` (parallel to
-  // `record_ops`): known from the op, or read (one MultiGet for all).
-  void PrefetchDigests(const std::vector<const std::string*>& record_keys,
-                       const std::vector<const WriteBatch::Op*>& record_ops, DigestMap* digests);
+  // Applies `group` in one RocksDB write; with `sync`, fsyncs the WAL as part of it.
+  absl::Status CommitGroup(absl::Span<const std::shared_ptr<Pending>> group, bool sync);
+  // For each record op (in group order, with its record key), the digest the Merkle tree holds
+  // for the key just before the op: the previous op's on the same key in this group, else the
+  // op's own known old digest, else the stored record's (one read, or one MultiGet for all).
+  // Small vectors: most groups are one update.
+  template <typename T>
+  using OpVector = absl::InlinedVector<T, 2>;
+  void OldDigests(absl::Span<const std::string> record_keys,
+                  absl::Span<const WriteBatch::Op* const> record_ops,
+                  absl::Span<const std::optional<uint64_t>> new_digests,
+                  OpVector<std::optional<uint64_t>>* old_digests);
+  // The digest of the stored record of each key (nullopt: absent or unreadable, which the tree
+  // leaves out too).
+  void ReadDigests(absl::Span<const rocksdb::Slice> keys,
+                   absl::Span<std::optional<uint64_t>* const> out);
   absl::StatusOr<bool> HintExists(const std::string& hint_key);
   MerkleTree& Tree(PartitionId p) {
     auto it = trees.find(p);
@@ -291,39 +306,63 @@ void Engine::Impl::CloseDb() {
   db = nullptr;
 }
 
-void Engine::Impl::PrefetchDigests(const std::vector<const std::string*>& record_keys,
-                                   const std::vector<const WriteBatch::Op*>& record_ops,
-                                   DigestMap* digests) {
-  // The first op on each key whose old digest is unknown needs the stored record's digest; one
-  // MultiGet fetches them all. Keys whose first op knows its old digest start from that.
-  std::vector<rocksdb::Slice> missing;
-  for (size_t i = 0; i < record_keys.size(); ++i) {
-    const std::string& rk = *record_keys[i];
-    if (digests->contains(rk)) continue;
+void Engine::Impl::OldDigests(absl::Span<const std::string> record_keys,
+                              absl::Span<const WriteBatch::Op* const> record_ops,
+                              absl::Span<const std::optional<uint64_t>> new_digests,
+                              OpVector<std::optional<uint64_t>>* old_digests) {
+  const size_t n = record_keys.size();
+  old_digests->assign(n, std::nullopt);
+  OpVector<rocksdb::Slice> missing;
+  OpVector<std::optional<uint64_t>*> missing_out;
+  // Record key -> index of its latest op so far. Looked up, never iterated; views of
+  // `record_keys`. Not needed for a single op.
+  absl::flat_hash_map<absl::string_view, size_t> latest;
+  if (n > 1) latest.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (n > 1) {
+      auto [it, inserted] = latest.try_emplace(record_keys[i], i);
+      if (!inserted) {
+        (*old_digests)[i] = new_digests[it->second];
+        it->second = i;
+        continue;
+      }
+    }
     if (record_ops[i]->old_digest_known) {
-      (*digests)[rk] = record_ops[i]->old_digest;
+      (*old_digests)[i] = record_ops[i]->old_digest;
     } else {
-      (*digests)[rk] = std::nullopt;
-      missing.emplace_back(rk);
+      missing.emplace_back(record_keys[i]);
+      missing_out.push_back(&(*old_digests)[i]);
     }
   }
-  if (missing.empty()) return;
-  if (missing.size() == 1) {  // MultiGet's set-up costs more than it saves for one key
+  if (!missing.empty()) ReadDigests(missing, missing_out);
+}
+
+void Engine::Impl::ReadDigests(absl::Span<const rocksdb::Slice> keys,
+                               absl::Span<std::optional<uint64_t>* const> out) {
+  if (keys.size() == 1) {  // MultiGet's set-up costs more than it saves for one key
     rocksdb::PinnableSlice value;
-    if (db->Get(rocksdb::ReadOptions(), records, missing[0], &value).ok()) {
+    if (db->Get(rocksdb::ReadOptions(), records, keys[0], &value).ok()) {
       absl::StatusOr<Record> record = DecodeRecord(View(value));
-      if (record.ok()) (*digests)[View(missing[0])] = TreeDigest(*record);
+      if (record.ok()) *out[0] = TreeDigest(*record);
     }
     return;
   }
-  std::vector<rocksdb::PinnableSlice> values(missing.size());
-  std::vector<rocksdb::Status> statuses(missing.size());
-  db->MultiGet(rocksdb::ReadOptions(), records, missing.size(), missing.data(), values.data(),
-               statuses.data());
-  for (size_t i = 0; i < missing.size(); ++i) {
-    if (!statuses[i].ok()) continue;  // absent, or unreadable (the tree left it out too)
+  // MultiGet wants its keys sorted; sorting them here (plain byte order, as the records' column
+  // family) is cheaper than its own sort through the comparator's virtual calls.
+  std::vector<uint32_t> order(keys.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return keys[a].compare(keys[b]) < 0; });
+  std::vector<rocksdb::Slice> sorted(keys.size());
+  for (size_t i = 0; i < order.size(); ++i) sorted[i] = keys[order[i]];
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db->MultiGet(rocksdb::ReadOptions(), records, sorted.size(), sorted.data(), values.data(),
+               statuses.data(), /*sorted_input=*/true);
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (!statuses[i].ok()) continue;
     absl::StatusOr<Record> record = DecodeRecord(View(values[i]));
-    if (record.ok()) (*digests)[View(missing[i])] = TreeDigest(*record);
+    if (record.ok()) *out[order[i]] = TreeDigest(*record);
   }
 }
 
@@ -335,29 +374,27 @@ absl::StatusOr<bool> Engine::Impl::HintExists(const std::string& hint_key) {
   return true;
 }
 
-absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>> group) {
+absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>> group,
+                                       bool sync) {
   if (!failure.ok()) return failure;
   rocksdb::WriteBatch batch;
-  // Record keys once, in op order.
-  std::vector<std::string> keys;
-  std::vector<const WriteBatch::Op*> record_ops;
+  // The record ops, in op order, with their record keys and the digests they leave.
+  OpVector<std::string> keys;
+  OpVector<const WriteBatch::Op*> record_ops;
+  OpVector<std::optional<uint64_t>> new_digests;
   for (const std::shared_ptr<Pending>& pending : group) {
     for (const WriteBatch::Op& op : pending->ops) {
       if (op.kind == WriteBatch::Op::Kind::kPutRecord ||
           op.kind == WriteBatch::Op::Kind::kDeleteRecord) {
         keys.push_back(RecordKey(op.partition, op.key));
         record_ops.push_back(&op);
+        new_digests.push_back(op.kind == WriteBatch::Op::Kind::kPutRecord ? TreeDigest(op.record)
+                                                                          : std::nullopt);
       }
     }
   }
-  std::vector<const std::string*> key_ptrs;
-  key_ptrs.reserve(keys.size());
-  for (const std::string& k : keys) key_ptrs.push_back(&k);
-  // The tree's digest per key: before this group, then as the group's own earlier ops leave it.
-  DigestMap digests;
-  PrefetchDigests(key_ptrs, record_ops, &digests);
-  std::vector<TreeChange> changes;
-  changes.reserve(keys.size());
+  OpVector<std::optional<uint64_t>> old_digests;
+  OldDigests(keys, record_ops, new_digests, &old_digests);
   size_t next_record = 0;
   absl::btree_map<std::string, bool> hint_staged;  // hint key -> exists after the op
   int64_t hint_delta = 0;
@@ -367,20 +404,11 @@ absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>
       ++ops;
       switch (op.kind) {
         case WriteBatch::Op::Kind::kPutRecord:
-        case WriteBatch::Op::Kind::kDeleteRecord: {
-          const bool put = op.kind == WriteBatch::Op::Kind::kPutRecord;
-          const std::string& rk = keys[next_record++];
-          std::optional<uint64_t>& digest = digests[rk];
-          TreeChange change{&op, digest, put ? TreeDigest(op.record) : std::nullopt};
-          if (put) {
-            batch.Put(records, rk, EncodeRecord(op.record));
-          } else {
-            batch.Delete(records, rk);
-          }
-          digest = change.new_digest;
-          changes.push_back(change);
+          batch.Put(records, keys[next_record++], EncodeRecord(op.record));
           break;
-        }
+        case WriteBatch::Op::Kind::kDeleteRecord:
+          batch.Delete(records, keys[next_record++]);
+          break;
         case WriteBatch::Op::Kind::kPutHint:
         case WriteBatch::Op::Kind::kDeleteHint: {
           const bool put = op.kind == WriteBatch::Op::Kind::kPutHint;
@@ -407,9 +435,10 @@ absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>
       }
     }
   }
-  // Applied now (WAL written, memtable updated: visible to reads); under kSync the leader
-  // fsyncs the WAL once for every group applied before it (Lead).
+  // Applied now (WAL written, memtable updated: visible to reads). A synced write also makes
+  // every group applied before it durable: RocksDB syncs the whole WAL (Lead).
   rocksdb::WriteOptions write_options;
+  write_options.sync = sync;
   absl::Status written = FromRocksDb(db->Write(write_options, &batch), "writing to the WAL");
   ++stats.commit_groups;
   if (!written.ok()) {
@@ -419,8 +448,8 @@ absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>
     return written;
   }
   stats.ops_committed += ops;
-  for (const TreeChange& c : changes) {
-    Tree(c.op->partition).Update(c.op->key, c.old_digest, c.new_digest);
+  for (size_t i = 0; i < record_ops.size(); ++i) {
+    Tree(record_ops[i]->partition).Update(record_ops[i]->key, old_digests[i], new_digests[i]);
   }
   stats.hints = static_cast<uint64_t>(static_cast<int64_t>(stats.hints) + hint_delta);
   if (flush_trigger != nullptr) {
@@ -457,11 +486,12 @@ void Engine::Impl::Lead() {
   // fsync. Yielding before each group lets them join.
   const bool yield = sync && options.modelled_sync_latency == absl::ZeroDuration();
   while (!queue.empty()) {
-    // Apply group after group (no fsync yet) while writers keep coming, up to
-    // group_commit_ops_max operations; then one fsync makes them all durable.
+    // Apply group after group while writers keep coming, up to group_commit_ops_max operations;
+    // the last group's write syncs the WAL, making them all durable with one fsync.
     in_flight_status = absl::OkStatus();
     in_flight_durable = false;
     size_t ops = 0;
+    bool synced = !sync;
     if (yield) YieldToPoll();
     while (true) {
       const size_t first = in_flight.size();
@@ -474,24 +504,39 @@ void Engine::Impl::Lead() {
       if (in_flight.size() == first) break;
       const absl::Span<const std::shared_ptr<Pending>> group =
           absl::MakeConstSpan(in_flight).subspan(first);
-      in_flight_status = CommitGroup(group);
+      // Another group can join this fsync only if someone runs before it: at a yield, where
+      // fibers waiting for a key lock this group releases take their turn. Otherwise this
+      // group is the last, and its own write syncs.
+      bool more = false;
+      if (sync && yield && ops < options.group_commit_ops_max) {
+        for (const std::shared_ptr<Pending>& p : group) {
+          if (p->guard.has_value() && p->guard->contended()) more = true;
+        }
+      }
+      const bool sync_now = sync && !more;
+      in_flight_status = CommitGroup(group, sync_now);
       if (!in_flight_status.ok()) break;
+      if (sync_now) {
+        synced = true;
+        ++stats.wal_syncs;
+      }
       for (const std::shared_ptr<Pending>& p : group) p->guard.reset();
-      if (!sync || ops >= options.group_commit_ops_max) break;
+      if (!more) break;
       // The locks just released wake the next updates of those keys: let them queue too.
-      if (yield) YieldToPoll();
+      YieldToPoll();
     }
-    if (in_flight_status.ok() && sync) {
+    if (in_flight_status.ok() && !synced) {
       in_flight_status = FromRocksDb(db->SyncWAL(), "syncing the WAL");
       ++stats.wal_syncs;
       if (!in_flight_status.ok()) {
         failure = absl::UnavailableError(absl::StrCat(
             "storage failed (restart the node to recover): ", in_flight_status.message()));
-      } else if (options.modelled_sync_latency > absl::ZeroDuration()) {
-        in_flight_durable = true;
-        // Writers arriving while the fsync takes its time queue up and form the next group.
-        FiberSleep(options.modelled_sync_latency);
       }
+    }
+    if (in_flight_status.ok() && sync && options.modelled_sync_latency > absl::ZeroDuration()) {
+      in_flight_durable = true;
+      // Writers arriving while the fsync takes its time queue up and form the next group.
+      FiberSleep(options.modelled_sync_latency);
     }
     in_flight_durable = true;
     Settle(in_flight_status);
@@ -606,7 +651,8 @@ absl::Status Engine::Validate(const WriteBatch& batch) const {
 
 absl::Status Engine::Write(WriteBatch batch) { return Submit(std::move(batch), std::nullopt); }
 
-absl::Status Engine::Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard) {
+absl::Status Engine::Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard,
+                            Record* written) {
   RETURN_IF_ERROR(Validate(batch));
   KV_ASSERT_MSG(!impl_->closing, "Engine::Write after Close");
   if (!impl_->failure.ok()) {
@@ -618,7 +664,7 @@ absl::Status Engine::Submit(WriteBatch batch, std::optional<KeyLocks::Guard> gua
   pending->ops = std::move(batch.ops_);
   if (guard.has_value()) pending->guard.emplace(std::move(*guard));
   Future<Unit> done = pending->done.GetFuture();
-  impl_->queue.push_back(std::move(pending));
+  impl_->queue.push_back(pending);  // kept here too, for `written` after the commit
   if (!impl_->leading) impl_->Lead();  // commits this write (and any queued behind it)
   absl::StatusOr<Unit> result = done.Get();
   if (!result.ok()) {
@@ -626,6 +672,8 @@ absl::Status Engine::Submit(WriteBatch batch, std::optional<KeyLocks::Guard> gua
     return result.status();
   }
   ++impl_->stats.writes;
+  // The commit is over: nothing else refers to the ops any more.
+  if (written != nullptr) *written = std::move(pending->ops.back().record);
   return absl::OkStatus();
 }
 
@@ -641,7 +689,7 @@ absl::StatusOr<std::optional<Record>> Engine::Get(PartitionId partition, absl::s
                                                    " bytes is empty or exceeds the maximum of ",
                                                    options_.key_bytes_max, " bytes"));
   }
-  std::string value;
+  rocksdb::PinnableSlice value;  // pinned in the block cache or memtable: no copy
   rocksdb::Status s =
       impl_->db->Get(rocksdb::ReadOptions(), impl_->records, RecordKey(partition, key), &value);
   if (s.IsNotFound()) return std::nullopt;
@@ -650,7 +698,7 @@ absl::StatusOr<std::optional<Record>> Engine::Get(PartitionId partition, absl::s
     if (read.code() == absl::StatusCode::kDataLoss) ++impl_->stats.corrupt_reads;
     return read;
   }
-  absl::StatusOr<Record> record = DecodeRecord(value);
+  absl::StatusOr<Record> record = DecodeRecord(View(value));
   if (!record.ok()) {
     ++impl_->stats.corrupt_reads;
     return absl::DataLossError(
@@ -661,12 +709,13 @@ absl::StatusOr<std::optional<Record>> Engine::Get(PartitionId partition, absl::s
 
 absl::StatusOr<std::optional<Record>> Engine::Update(PartitionId partition, absl::string_view key,
                                                      const UpdateFn& fn) {
-  KeyLocks::Guard guard = impl_->key_locks.Lock(absl::StrCat("rec:", RecordKey(partition, key)));
+  KeyLocks::Guard guard = impl_->key_locks.Lock(LockName('r', RecordKey(partition, key)));
   ASSIGN_OR_RETURN(std::optional<Record> current, Get(partition, key));
   ASSIGN_OR_RETURN(std::optional<Record> next, fn(current));
   WriteBatch batch;
-  if (next.has_value()) {
-    batch.PutRecord(partition, key, *next);
+  const bool put = next.has_value();
+  if (put) {
+    batch.PutRecord(partition, key, *std::move(next));
   } else if (current.has_value()) {
     batch.DeleteRecord(partition, key);
   }
@@ -677,8 +726,13 @@ absl::StatusOr<std::optional<Record>> Engine::Update(PartitionId partition, absl
     op.old_digest = current.has_value() ? TreeDigest(*current) : std::nullopt;
   }
   // The lock goes with the write: released once it is applied, before its fsync.
-  RETURN_IF_ERROR(Submit(std::move(batch), std::move(guard)));
-  return next;
+  if (!put) {
+    RETURN_IF_ERROR(Submit(std::move(batch), std::move(guard)));
+    return std::nullopt;
+  }
+  Record stored;
+  RETURN_IF_ERROR(Submit(std::move(batch), std::move(guard), &stored));
+  return std::optional<Record>(std::move(stored));
 }
 
 absl::Status Engine::ScanPartition(
@@ -753,7 +807,7 @@ absl::StatusOr<std::optional<Hint>> Engine::GetHint(NodeId target, PartitionId p
 
 absl::Status Engine::UpdateHint(NodeId target, PartitionId partition, absl::string_view key,
                                 int64_t created_wall_micros, const UpdateFn& fn) {
-  KeyLocks::Guard guard = impl_->key_locks.Lock(absl::StrCat("hint:", HintKey(target, partition, key)));
+  KeyLocks::Guard guard = impl_->key_locks.Lock(LockName('h', HintKey(target, partition, key)));
   ASSIGN_OR_RETURN(std::optional<Hint> current, GetHint(target, partition, key));
   std::optional<Record> current_record;
   if (current.has_value()) current_record = current->record;
@@ -804,6 +858,70 @@ absl::Status Engine::Sync() {
   if (!impl_->failure.ok()) return impl_->failure;
   ++impl_->stats.wal_syncs;
   return impl_->SyncWalAndMark();
+}
+
+absl::Status Engine::Checkpoint(const std::string& dir) {
+  // RocksDB's own Checkpoint writes into a temporary directory and renames it, which the
+  // simulated disk does not do; this is the same recipe without the rename: with file deletions
+  // held off, the live files as of one moment (the WAL and MANIFEST cut to their size then,
+  // CURRENT as it was), linked where the file system can and copied otherwise.
+  rocksdb::DB* db = impl_->db;
+  rocksdb::FileSystem* fs = db->GetFileSystem();
+  const rocksdb::IOOptions io;
+  if (fs->FileExists(dir, io, nullptr).ok()) {
+    return absl::AlreadyExistsError(absl::StrCat("snapshot directory ", dir, " already exists"));
+  }
+  const std::string what = absl::StrCat("writing a snapshot to ", dir);
+  RETURN_IF_ERROR(FromRocksDb(fs->CreateDir(dir, io, nullptr), what));
+  RETURN_IF_ERROR(FromRocksDb(db->DisableFileDeletions(), what));
+  struct Resume {
+    rocksdb::DB* db;
+    ~Resume() { (void)db->EnableFileDeletions(/*force=*/false); }
+  } resume{db};
+  rocksdb::LiveFilesStorageInfoOptions live_options;
+  live_options.wal_size_for_flush = std::numeric_limits<uint64_t>::max();  // never flush: no wait
+  std::vector<rocksdb::LiveFileStorageInfo> files;
+  RETURN_IF_ERROR(FromRocksDb(db->GetLiveFilesStorageInfo(live_options, &files), what));
+  for (const rocksdb::LiveFileStorageInfo& f : files) {
+    const std::string from = absl::StrCat(f.directory, "/", f.relative_filename);
+    const std::string to = absl::StrCat(dir, "/", f.relative_filename);
+    if (f.replacement_contents.empty() && f.file_type == rocksdb::kTableFile &&
+        fs->LinkFile(from, to, io, nullptr).ok()) {
+      continue;  // table files never change: a hard link is a copy
+    }
+    std::unique_ptr<rocksdb::FSWritableFile> out;
+    RETURN_IF_ERROR(FromRocksDb(fs->NewWritableFile(to, rocksdb::FileOptions(), &out, nullptr), what));
+    if (!f.replacement_contents.empty()) {
+      RETURN_IF_ERROR(FromRocksDb(out->Append(f.replacement_contents, io, nullptr), what));
+    } else {
+      std::unique_ptr<rocksdb::FSSequentialFile> in;
+      RETURN_IF_ERROR(
+          FromRocksDb(fs->NewSequentialFile(from, rocksdb::FileOptions(), &in, nullptr), what));
+      std::string buffer(1 << 20, '\0');
+      uint64_t left = f.size;  // the file may have grown since (trim_to_size): the moment's size
+      while (left > 0) {
+        rocksdb::Slice chunk;
+        const size_t want = static_cast<size_t>(std::min<uint64_t>(left, buffer.size()));
+        RETURN_IF_ERROR(FromRocksDb(in->Read(want, io, &chunk, buffer.data(), nullptr), what));
+        if (chunk.empty()) {
+          return absl::DataLossError(absl::StrCat(what, ": ", from, " is shorter than ", f.size));
+        }
+        RETURN_IF_ERROR(FromRocksDb(out->Append(chunk, io, nullptr), what));
+        left -= chunk.size();
+      }
+    }
+    RETURN_IF_ERROR(FromRocksDb(out->Sync(io, nullptr), what));
+    RETURN_IF_ERROR(FromRocksDb(out->Close(io, nullptr), what));
+  }
+  // The files' names, then `dir`'s own name in its parent.
+  const size_t slash = dir.find_last_of('/');
+  const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash);
+  for (const std::string& d : {dir, parent}) {
+    std::unique_ptr<rocksdb::FSDirectory> directory;
+    RETURN_IF_ERROR(FromRocksDb(fs->NewDirectory(d, io, &directory, nullptr), what));
+    RETURN_IF_ERROR(FromRocksDb(directory->Fsync(io, nullptr), what));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Engine::CompactRecords() {

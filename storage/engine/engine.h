@@ -63,13 +63,17 @@ class WriteBatch {
   void DeleteHint(NodeId target, PartitionId partition, absl::string_view key);
   void PutMeta(absl::string_view name, absl::string_view value);
 
+  // Room for `ops` operations without reallocating (each op holds a record: moving them costs).
+  void Reserve(size_t ops) { ops_.reserve(ops); }
+
   size_t size() const { return ops_.size(); }
   bool empty() const { return ops_.empty(); }
 
  private:
   friend class Engine;
   struct Op {
-    enum class Kind : uint8_t { kPutRecord, kDeleteRecord, kPutHint, kDeleteHint, kPutMeta } kind;
+    enum class Kind : uint8_t { kPutRecord, kDeleteRecord, kPutHint, kDeleteHint, kPutMeta };
+    Kind kind = Kind::kPutRecord;
     PartitionId partition = 0;
     NodeId target = kNoNode;
     std::string key;  // the client key, or the meta name
@@ -167,6 +171,16 @@ class Engine {
   // reissued after a crash (the node's generation).
   absl::Status Sync();
 
+  // Writes a consistent snapshot of the whole database (records, hints and metadata as of one
+  // moment) into `dir`, which must not exist (its parent must): RocksDB's live files as of that
+  // moment, hard links to the table files where the file system allows them (copies otherwise)
+  // and copies of the WAL and MANIFEST cut to their size then, so writes continue meanwhile and
+  // nothing is flushed. Opening `dir` as a database gives that moment's state. Works on the seam
+  // (the simulated disk) too. Blocks the thread while it links and copies; a partial snapshot is
+  // left behind on error (the caller removes it). Errors: ALREADY_EXISTS if `dir` exists;
+  // UNAVAILABLE for I/O errors.
+  absl::Status Checkpoint(const std::string& dir);
+
   // Flushes the memtables and compacts every record file into the last level, so the compaction
   // filter judges every record now (TTL and tombstone purge). For tests and operators; slow.
   absl::Status CompactRecords();
@@ -185,7 +199,10 @@ class Engine {
   explicit Engine(std::unique_ptr<Impl> impl);
   absl::Status Validate(const WriteBatch& batch) const;
   // Write, with the key lock of an Update (released once the write is applied, before its fsync).
-  absl::Status Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard);
+  // If `written` is not null and the write succeeded, the batch's last op's record is moved
+  // there (Update returns what it stored without copying it).
+  absl::Status Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard,
+                      Record* written = nullptr);
 
   EngineOptions options_;
   std::unique_ptr<Impl> impl_;

@@ -8,10 +8,15 @@ KeyLocks::Guard::~Guard() {
   if (locks_ != nullptr) locks_->Unlock(key_);
 }
 
+bool KeyLocks::Guard::contended() const {
+  if (locks_ == nullptr) return false;
+  auto it = locks_->held_.find(key_);
+  return it != locks_->held_.end() && it->second->queued > 0;
+}
+
 KeyLocks::~KeyLocks() { KV_ASSERT_MSG(held_.empty(), "KeyLocks destroyed with keys locked"); }
 
-KeyLocks::Guard KeyLocks::Lock(absl::string_view key) {
-  std::string k(key);
+KeyLocks::Guard KeyLocks::Lock(std::string k) {
   auto it = held_.find(k);
   if (it == held_.end()) {
     held_.emplace(k, std::make_unique<Held>());

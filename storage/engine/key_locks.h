@@ -23,6 +23,9 @@ class KeyLocks {
     Guard& operator=(const Guard&) = delete;
     ~Guard();
 
+    // True if another fiber waits for this key (it runs once the guard is released).
+    bool contended() const;
+
    private:
     friend class KeyLocks;
     Guard(KeyLocks* locks, std::string key) : locks_(locks), key_(std::move(key)) {}
@@ -39,7 +42,7 @@ class KeyLocks {
   // Suspends until `key` is free, then holds it until the guard dies. Waiters get the key in the
   // order they asked. REQUIRES: on a fiber; the fiber does not hold `key` already.
   // Throws FiberCancelled if the fiber is cancelled while waiting.
-  Guard Lock(absl::string_view key);
+  Guard Lock(std::string key);
 
   size_t locked() const { return held_.size(); }
 

@@ -554,6 +554,41 @@ TEST(HttpApiTest, AdminLeaveTakesTheNodeOutOfTheRing) {
   EXPECT_EQ(partitions, 64u);
 }
 
+// /admin/backup hands an absolute directory to the process's backup hook and returns its JSON;
+// without a hook (the simulator has no host directories) it says so; a relative directory, a
+// hook's refusal and a GET are client errors.
+TEST(HttpApiTest, AdminBackupCallsTheHookWithAnAbsoluteDirectory) {
+  std::vector<std::string> asked;
+  HttpApiOptions api;
+  api.backup = [&asked](const std::string& dir) -> absl::StatusOr<std::string> {
+    asked.push_back(dir);
+    if (dir == "/exists") return absl::AlreadyExistsError("/exists/node-1 already exists");
+    return std::string(R"({"node": 1, "dir": "/b/node-1"})");
+  };
+  HttpCluster with_hook(14, api), without_hook(15);
+  http::Response made, relative, exists, get, none;
+  ASSERT_TRUE(with_hook.Run([&] {
+    Client n1(with_hook.Connect(1));
+    made = n1.Call(Request("POST", "/admin/backup?to=%2Fb"));
+    relative = n1.Call(Request("POST", "/admin/backup?to=b"));
+    exists = n1.Call(Request("POST", "/admin/backup?to=/exists"));
+    get = n1.Call(Request("GET", "/admin/backup?to=/b"));
+  }));
+  ASSERT_TRUE(without_hook.Run([&] {
+    Client n1(without_hook.Connect(1));
+    none = n1.Call(Request("POST", "/admin/backup?to=/b"));
+  }));
+  EXPECT_EQ(made.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(made.body)["dir"], "/b/node-1");
+  EXPECT_EQ(relative.status, 400);
+  EXPECT_NE(relative.body.find("absolute directory"), std::string::npos) << relative.body;
+  EXPECT_EQ(exists.status, 409);
+  EXPECT_NE(exists.body.find("already exists"), std::string::npos) << exists.body;
+  EXPECT_EQ(get.status, 405);
+  EXPECT_EQ(asked, (std::vector<std::string>{"/b", "/exists"}));
+  EXPECT_EQ(none.status, 501);
+}
+
 TEST(HttpApiTest, MetricsCountRequestsByOperationAndOutcomeInPrometheusFormat) {
   HttpCluster h(13);
   http::Response metrics;

@@ -136,6 +136,7 @@ void BM_EngineBatchPut(benchmark::State& state) {
     uint64_t i = 0;
     for (auto _ : state) {
       WriteBatch batch;
+      batch.Reserve(100);
       for (int k = 0; k < 100; ++k, ++i) {
         batch.PutRecord(static_cast<PartitionId>(i % 64), Key(i), MakeRecord(i));
       }

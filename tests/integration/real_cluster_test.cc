@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "support/real_cluster_util.h"
 #include "support/shell.h"
 #include "tools/kvctl/http_client.h"
 #include "tools/realcluster/local_cluster.h"
@@ -22,56 +23,6 @@
 
 namespace kv::realcluster {
 namespace {
-
-std::string KvnodeBinary() { return std::string(KV_BINARY_DIR) + "/tools/kvnode"; }
-
-std::string TestDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(tmp ? tmp : "/tmp", "/dynkv-it-", name, "-", ::getpid());
-}
-
-// Nodes first_id.. first_id + nodes - 1 (N=3 R=2 W=2, fast gossip and anti-entropy), up with a
-// ring; nullptr (and a test failure) if not. A single node bootstraps a cluster of itself.
-std::unique_ptr<LocalCluster> StartCluster(const std::string& name,
-                                           std::vector<std::string> extra = {},
-                                           std::string token = "", int nodes = 3,
-                                           int first_id = 1) {
-  LocalClusterOptions options;
-  options.nodes = nodes;
-  options.first_id = first_id;
-  options.kvnode_binary = KvnodeBinary();
-  options.dir = TestDir(name);
-  std::filesystem::remove_all(options.dir);
-  options.flags = {"--n", "3", "--r", "2", "--w", "2", "--partitions", "16",
-                   "--gossip-interval", "100ms", "--anti-entropy-interval", "50ms",
-                   "--log-level", "info"};
-  options.flags.insert(options.flags.end(), extra.begin(), extra.end());
-  options.token = token;
-  absl::StatusOr<std::unique_ptr<LocalCluster>> cluster = LocalCluster::Start(options);
-  EXPECT_TRUE(cluster.ok()) << cluster.status();
-  if (!cluster.ok()) return nullptr;
-  absl::Status ring = (*cluster)->WaitForRing();
-  EXPECT_TRUE(ring.ok()) << ring << "\n" << (*cluster)->LogTail(1);
-  return ring.ok() ? std::move(*cluster) : nullptr;
-}
-
-kvctl::HttpReply Http(const LocalCluster& c, int node, const std::string& method,
-                      const std::string& path, const std::string& body = "",
-                      std::vector<std::pair<std::string, std::string>> headers = {}) {
-  absl::StatusOr<kvctl::HttpReply> reply =
-      kvctl::Request({.host_port = c.http_address(node)}, method, path, headers, body);
-  EXPECT_TRUE(reply.ok()) << reply.status();
-  return reply.ok() ? *reply : kvctl::HttpReply{};
-}
-
-std::unique_ptr<RespClient> Redis(const LocalCluster& c, int node) {
-  absl::StatusOr<std::unique_ptr<RespClient>> client = RespClient::Connect(c.redis_address(node));
-  EXPECT_TRUE(client.ok()) << client.status();
-  return client.ok() ? std::move(*client) : nullptr;
-}
-
-// Output of a shell command (stdout), for redis-cli and curl.
-std::string Shell(const std::string& command) { return kv::testing::RunShell(command).output; }
 
 std::pair<std::string, std::string> HostPort(const std::string& address) {
   const size_t colon = address.rfind(':');
@@ -119,18 +70,6 @@ TEST(RealClusterTest, ThreeNodesServeHttpRedisRedisCliAndCurl) {
   EXPECT_EQ(Shell(absl::StrCat("redis-cli -h ", rhost, " -p ", rport, " EXISTS tool")), "0\n");
 }
 
-// Writes keys w<i> = v<i> through nodes 1 and 2 until `stop`; returns the acknowledged ones.
-std::vector<int> WriteUntil(const LocalCluster& c, std::atomic<bool>& stop, int first) {
-  std::vector<int> acked;
-  std::unique_ptr<RespClient> clients[2] = {Redis(c, 1), Redis(c, 2)};
-  for (int i = first; !stop.load(); ++i) {
-    RespClient* client = clients[i % 2].get();
-    if (client == nullptr) break;
-    absl::StatusOr<RespReply> r = client->Call({"SET", absl::StrCat("w", i), absl::StrCat("v", i)});
-    if (r.ok() && r->type == RespReply::Type::kSimple) acked.push_back(i);
-  }
-  return acked;
-}
 
 TEST(RealClusterTest, KillNineUnderLoadLosesNoAcknowledgedWriteAndTheNodeCatchesUp) {
   std::unique_ptr<LocalCluster> c = StartCluster("kill9");
@@ -157,20 +96,7 @@ TEST(RealClusterTest, KillNineUnderLoadLosesNoAcknowledgedWriteAndTheNodeCatches
   // the other two and reading node 3's own copies (R=1).
   ASSERT_TRUE(c->StartNode(3).ok()) << c->LogTail(3);
   ASSERT_TRUE(c->WaitForHintsDrained().ok());
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  int behind = -1;
-  while (absl::Now() < deadline && behind != 0) {
-    std::this_thread::sleep_for(std::chrono::seconds(2));
-    ASSERT_TRUE(c->Pause(1).ok());
-    ASSERT_TRUE(c->Pause(2).ok());
-    behind = 0;
-    for (int i : acked) {
-      kvctl::HttpReply r = Http(*c, 3, "GET", absl::StrCat("/kv/w", i, "?r=1"));
-      if (r.body != absl::StrCat("v", i)) ++behind;
-    }
-    ASSERT_TRUE(c->Resume(1).ok());
-    ASSERT_TRUE(c->Resume(2).ok());
-  }
+  const int behind = KeysStillMissing(*c, 3, acked, absl::Seconds(60), absl::Seconds(2));
   EXPECT_EQ(behind, 0) << "keys node 3 still lacks after anti-entropy:\n" << c->LogTail(3);
 }
 
@@ -210,9 +136,6 @@ TEST(RealClusterTest, AStartRefusesAnotherNodesDataDirectory) {
   EXPECT_NE(out.find("status=1"), std::string::npos) << out;
 }
 
-std::string Kvctl(const std::string& args) {
-  return Shell(absl::StrCat(KV_BINARY_DIR, "/tools/kvctl ", args, " 2>&1; echo status=$?"));
-}
 
 // The operator's view: kvctl writes, shows siblings with their context, resolves them, and makes
 // a node that runs alone join the cluster, which then shows four owners.

@@ -126,6 +126,10 @@ TEST(ScenarioTomlTest, ImpossibleSettingsAreRejectedWithTheLineThatSetThem) {
   EXPECT_EQ(ErrorOf("[checks]\nrun = [\"linearizable\"]\n"),
             "x.toml:2: checks.run: unknown checker 'linearizable'; checkers: no-lost-writes, "
             "convergence, siblings, deletes-and-expiry, read-your-writes, hints-drained");
+  EXPECT_EQ(ErrorOf("[cluster]\nnodes = 3\n[[faults.script]]\nat = \"2s\"\nkind = \"restore\"\n"
+                    "node = 2\n[[faults.script]]\nat = \"3s\"\nkind = \"backup\"\nnode = 2\n"),
+            "x.toml:4: faults.script[0].at: 'restore' event: no backup of node 2 before 2s to "
+            "restore from");
   EXPECT_EQ(ErrorOf("[workload]\npreset = \"E\"\n"),
             "x.toml:2: workload.preset: unknown YCSB preset 'E': expected A, B, C, D or F (E "
             "needs range scans, which a Dynamo store does not offer)");

@@ -1,6 +1,9 @@
 #include "tools/kvctl/commands.h"
 
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "absl/strings/escaping.h"
@@ -199,6 +202,49 @@ int Leave(const HttpTarget& node, const Output& out) {
 int Decommission(const HttpTarget& node, const Output& out, const std::string& node_id) {
   return Admin(node, out, absl::StrCat("/admin/decommission/", EncodePathSegment(node_id)),
                "decommissioned: the others rebuild its replicas");
+}
+
+int Backup(const std::vector<HttpTarget>& nodes, const Output& out, const std::string& to) {
+  std::error_code error;
+  const std::filesystem::path root = std::filesystem::absolute(to, error);
+  if (error) return Fail(absl::InvalidArgumentError(absl::StrCat("--to ", to, ": ", error.message())));
+  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  json manifest = {{"format", 1}, {"created_unix_micros", now.count()}, {"nodes", json::array()}};
+  int status = 0;
+  for (const HttpTarget& node : nodes) {
+    absl::StatusOr<HttpReply> reply = Request(
+        node, "POST", absl::StrCat("/admin/backup?to=", EncodePathSegment(root.string())), {});
+    if (!reply.ok()) {
+      status = Fail(reply.status());
+      continue;
+    }
+    if (reply->status / 100 != 2) {
+      status = FailReply(*reply);
+      continue;
+    }
+    json snapshot = json::parse(reply->body, nullptr, /*allow_exceptions=*/false);
+    if (snapshot.is_discarded() || !snapshot.contains("node")) {
+      status = Fail(absl::DataLossError(absl::StrCat(node.host_port, ": unexpected answer")));
+      continue;
+    }
+    snapshot["address"] = node.host_port;
+    if (!out.json) {
+      std::printf("node %s: %s (%s files, %s bytes)\n", Str(snapshot, "node").c_str(),
+                  Str(snapshot, "dir").c_str(), Str(snapshot, "file_count").c_str(),
+                  Str(snapshot, "bytes").c_str());
+    }
+    manifest["nodes"].push_back(std::move(snapshot));
+  }
+  manifest["complete"] = status == 0;
+  std::filesystem::create_directories(root, error);
+  std::ofstream file(root / "MANIFEST.json", std::ios::trunc);
+  file << manifest.dump(2) << "\n";
+  file.close();
+  if (!file) return Fail(absl::UnavailableError(absl::StrCat("cannot write ", (root / "MANIFEST.json").string())));
+  if (out.json) std::printf("%s\n", manifest.dump(2).c_str());
+  if (status != 0) std::cerr << "kvctl: the backup is incomplete (see MANIFEST.json)\n";
+  return status;
 }
 
 }  // namespace kv::kvctl

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "tools/kvctl/http_client.h"
@@ -29,5 +30,9 @@ int Status(const HttpTarget& node, const Output& out);
 int Join(const HttpTarget& node, const Output& out, const std::string& seed);
 int Leave(const HttpTarget& node, const Output& out);
 int Decommission(const HttpTarget& node, const Output& out, const std::string& node_id);
+// Asks each of `nodes` to write its snapshot under `to` (made absolute; on each node's own host)
+// and writes `to`/MANIFEST.json (on this host) naming them. Exit status 1 if any node failed (the
+// manifest then lists only those that succeeded, and says the backup is incomplete).
+int Backup(const std::vector<HttpTarget>& nodes, const Output& out, const std::string& to);
 
 }  // namespace kv::kvctl

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "tools/kvctl/commands.h"
@@ -41,6 +42,15 @@ int main(int argc, char** argv) {
   CLI::App* decommission =
       app.add_subcommand("decommission", "remove a dead node for good (asked of a live node)");
   decommission->add_option("node_id", node_id, "the gone node's id")->required();
+  std::string backup_to;
+  std::vector<std::string> backup_nodes;
+  CLI::App* backup = app.add_subcommand(
+      "backup", "snapshot the node (or --nodes, a whole cluster) into a directory, online");
+  backup->add_option("--to", backup_to, "backup directory (absolute, or relative to here)")
+      ->required();
+  backup->add_option("--nodes", backup_nodes,
+                     "HTTP addresses of every node to back up (default: --node)")
+      ->delimiter(',');
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -70,5 +80,15 @@ int main(int argc, char** argv) {
   if (join->parsed()) return Join(node, out, seed);
   if (leave->parsed()) return Leave(node, out);
   if (decommission->parsed()) return Decommission(node, out, node_id);
+  if (backup->parsed()) {
+    std::vector<HttpTarget> targets;
+    for (const std::string& address : backup_nodes) {
+      HttpTarget t = node;
+      t.host_port = address;
+      targets.push_back(t);
+    }
+    if (targets.empty()) targets.push_back(node);
+    return Backup(targets, out, backup_to);
+  }
   return 2;
 }

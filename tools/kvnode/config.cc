@@ -288,6 +288,11 @@ absl::StatusOr<Config> ParseConfig(int argc, const char* const* argv) {
   }
   bool strict = false;
   app.add_flag("--strict", strict, "strict quorums (same as --sloppy false)");
+  std::string restore_from;
+  app.add_option("--restore", restore_from,
+                 "restore the data directory from this snapshot (a node snapshot, or a cluster "
+                 "backup holding one for this node) before starting; the directory must hold no "
+                 "database");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -307,6 +312,7 @@ absl::StatusOr<Config> ParseConfig(int argc, const char* const* argv) {
     }
   }
   if (strict) config.sloppy = false;
+  config.restore_from = restore_from;
   RETURN_IF_ERROR(ValidateConfig(config));
   return config;
 }

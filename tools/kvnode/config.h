@@ -58,6 +58,10 @@ struct Config {
   Duration idle_timeout = absl::Minutes(5);  // a client connection silent this long is closed
 
   LogLevel log_level = LogLevel::kInfo;
+
+  // --restore PATH (a flag only, never in the file: it acts once): before starting, restore the
+  // data directory from the snapshot at PATH (tools/kvnode/backup.h). "" = no restore.
+  std::string restore_from;
 };
 
 // Parses argv (flags, possibly --config FILE). Returns the config, or INVALID_ARGUMENT with a

@@ -12,23 +12,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tools/kvnode/host_files.h"
 
 namespace kv::kvnode {
 namespace {
 
 namespace fs = std::filesystem;
-
-absl::Status Errno(absl::string_view what, const std::string& path) {
-  return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
-absl::Status SyncPath(const std::string& path, int flags) {
-  int fd = ::open(path.c_str(), flags);
-  if (fd < 0) return Errno("cannot open", path);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? absl::OkStatus() : Errno("cannot fsync", path);
-}
 
 std::string IdentityText(NodeId node) {
   return absl::StrCat("dynkv data directory\nformat ", kDataFormatVersion, "\nnode ", node, "\n");
@@ -38,7 +27,7 @@ absl::Status CheckIdentity(const std::string& dir, const std::string& path, Node
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
-  if (!in) return Errno("cannot read", path);
+  if (!in) return ErrnoError("cannot read", path);
   int64_t format = -1, owner = -1;
   bool magic = false;
   for (absl::string_view line : absl::StrSplit(text.str(), '\n', absl::SkipEmpty())) {
@@ -79,11 +68,11 @@ absl::Status PrepareDataDir(const std::string& dir, NodeId node) {
     std::ofstream out(temp, std::ios::trunc);
     out << IdentityText(node);
     out.close();
-    if (!out) return Errno("cannot write", temp);
+    if (!out) return ErrnoError("cannot write", temp);
   }
-  if (absl::Status s = SyncPath(temp, O_RDONLY); !s.ok()) return s;
-  if (::rename(temp.c_str(), identity.c_str()) != 0) return Errno("cannot rename", temp);
-  return SyncPath(dir, O_RDONLY | O_DIRECTORY);
+  if (absl::Status s = FsyncPath(temp, O_RDONLY); !s.ok()) return s;
+  if (::rename(temp.c_str(), identity.c_str()) != 0) return ErrnoError("cannot rename", temp);
+  return FsyncPath(dir, O_RDONLY | O_DIRECTORY);
 }
 
 }  // namespace kv::kvnode

@@ -23,6 +23,7 @@
 #include "node/api/redis_server.h"
 #include "node/api/redis_session.h"
 #include "node/node.h"
+#include "tools/kvnode/backup.h"
 #include "tools/kvnode/data_dir.h"
 
 namespace kv::kvnode {
@@ -115,11 +116,25 @@ int RunServer(const Config& config) {
     transport.Stop();
     return 1;
   }
+  if (!config.restore_from.empty()) {
+    absl::Status restored = RestoreSnapshot(config.restore_from, config.data_dir, config.id);
+    if (!restored.ok()) {
+      logger.Log(LogLevel::kError, absl::StrCat("cannot restore: ", restored.message()));
+      transport.Stop();
+      return 1;
+    }
+    logger.Log(LogLevel::kInfo, absl::StrCat("restored ", config.data_dir, " from ",
+                                             config.restore_from));
+  }
+  // Set until the first start after a restore has taken its new generation.
+  const bool restored = RestoredMarkerPresent(config.data_dir);
+
   for (const SeedAddress& seed : config.seeds) {
     if (seed.id != config.id) transport.SetPeerAddress(seed.id, seed.address);
   }
 
-  const node::NodeOptions node_options = ToNodeOptions(config);
+  node::NodeOptions node_options = ToNodeOptions(config);
+  node_options.restored = restored;
   node::Node node(rt, node_options);
   node::ApiMetrics metrics;
   node::HttpApi http_api(rt, node, metrics,
@@ -128,6 +143,9 @@ int RunServer(const Config& config) {
                           .value_bytes_max = config.value_bytes_max,
                           .learn_address = [&transport](NodeId id, const std::string& address) {
                             transport.SetPeerAddress(id, address);
+                          },
+                          .backup = [&node, &config](const std::string& dir) {
+                            return WriteSnapshot(node.engine(), config.id, dir);
                           }});
   node::HttpServerOptions http_options;
   http_options.idle_timeout = config.idle_timeout;
@@ -147,6 +165,12 @@ int RunServer(const Config& config) {
       exit_status = 1;
       executor.Stop();
       return;
+    }
+    if (restored) {
+      absl::Status cleared = ClearRestoredMarker(config.data_dir);
+      if (!cleared.ok()) logger.Log(LogLevel::kWarn, std::string(cleared.message()));
+      logger.Log(LogLevel::kInfo, absl::StrCat("restored node started with generation ",
+                                               node.generation(), " (a new range of dot issuers)"));
     }
     logger.Log(LogLevel::kInfo,
                absl::StrCat("node ", config.id, " serving: peers ", transport.listen_address(),

@@ -185,6 +185,38 @@ absl::Status LocalCluster::Leave(int node) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> LocalCluster::Backup(int node, const std::string& root) {
+  kvctl::HttpTarget target{.host_port = at(node).http, .token = options_.token,
+                           .timeout = absl::Seconds(30)};
+  absl::StatusOr<kvctl::HttpReply> reply = kvctl::Request(
+      target, "POST", absl::StrCat("/admin/backup?to=", kvctl::EncodePathSegment(root)), {});
+  if (!reply.ok()) return reply.status();
+  if (reply->status != 200) {
+    return absl::UnavailableError(absl::StrCat("node ", node, " did not back up (", reply->status,
+                                               "): ", reply->body));
+  }
+  return absl::StrCat(root, "/node-", at(node).id);
+}
+
+absl::Status LocalCluster::SpawnRestored(int node, const std::string& snapshot) {
+  Node& n = at(node);
+  if (n.pid > 0) return absl::FailedPreconditionError(absl::StrCat("node ", node, " runs"));
+  const std::string db = n.data_dir + "/db";
+  std::string aside;
+  for (int k = 1; aside.empty() || std::filesystem::exists(aside); ++k) {
+    aside = absl::StrCat(db, ".lost-", k);
+  }
+  std::error_code error;
+  if (std::filesystem::exists(db)) std::filesystem::rename(db, aside, error);
+  if (error) return absl::UnavailableError(absl::StrCat("cannot move ", db, ": ", error.message()));
+  const std::vector<std::string> flags = n.flags;
+  n.flags.push_back("--restore");
+  n.flags.push_back(snapshot);
+  absl::Status spawned = Spawn(node);
+  n.flags = flags;
+  return spawned;
+}
+
 absl::StatusOr<std::string> LocalCluster::HttpGet(int node, const std::string& path,
                                                   absl::Duration timeout) const {
   const std::string& address = at(node).http;

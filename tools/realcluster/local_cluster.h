@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -49,6 +50,9 @@ class LocalCluster {
   const std::string& peer_address(int node) const { return at(node).peer; }
   const std::string& log_path(int node) const { return at(node).log; }
   bool running(int node) const { return at(node).pid > 0; }
+  const std::string& data_dir(int node) const { return at(node).data_dir; }
+  // Replaces node `node`'s own flags (after the cluster's) for its next starts.
+  void SetNodeFlags(int node, std::vector<std::string> flags) { at(node).flags = std::move(flags); }
 
   // Nodes are numbered 1..size() here whatever their ids; id(node) is the kvnode id.
   int id(int node) const { return at(node).id; }
@@ -64,6 +68,14 @@ class LocalCluster {
   // Asks node `node` to leave the cluster (POST /admin/leave); it hands its data over and stays
   // up until stopped.
   absl::Status Leave(int node);
+  // Asks node `node` for an online snapshot of itself under `root` (POST /admin/backup, as kvctl
+  // backup); returns the snapshot's directory (`root`/node-<id>).
+  absl::StatusOr<std::string> Backup(int node, const std::string& root);
+  // Starts node `node` (not running) as an operator restores one that lost its disk: its database
+  // is moved aside (db.lost-<k>) and it runs with --restore `snapshot`. Does not wait.
+  absl::Status SpawnRestored(int node, const std::string& snapshot);
+  // The cluster's root directory (options.dir).
+  const std::string& dir() const { return options_.dir; }
   // GET `path` from node `node`'s HTTP API (with the cluster's token): the body of a 200 answer,
   // else UNAVAILABLE naming the status. Blocks for at most `timeout`.
   absl::StatusOr<std::string> HttpGet(int node, const std::string& path,

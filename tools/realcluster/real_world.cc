@@ -53,6 +53,8 @@ bool Injectable(FaultEvent::Kind kind) {
     case FaultEvent::Kind::kPause:
     case FaultEvent::Kind::kJoin:
     case FaultEvent::Kind::kLeave:
+    case FaultEvent::Kind::kBackup:
+    case FaultEvent::Kind::kRestore:
       return true;
     default:
       return false;
@@ -236,6 +238,28 @@ class RealWorld {
     });
   }
 
+  // kvctl backup of one node, into the cluster's directory.
+  void Backup(int node) {
+    absl::StatusOr<std::string> made =
+        cluster_.Backup(node, absl::StrCat(cluster_.dir(), "/backups/", ++backups_taken_));
+    Count(made.ok() ? "backup" : "backup_failed");
+    if (made.ok()) latest_backup_[node] = *made;
+  }
+
+  // The node loses its database (kill -9, db moved aside) and comes back from its latest backup
+  // (kvnode --restore) after `down`.
+  void Restore(int node, Duration down) {
+    auto backup = latest_backup_.find(node);
+    if (backup == latest_backup_.end()) return;
+    if (cluster_.running(node) && !cluster_.Kill(node).ok()) return;
+    Count("restore");
+    down_.insert(node);
+    rt_.Spawn("restore", [this, node, down, snapshot = backup->second] {
+      if (down > absl::ZeroDuration()) FiberSleep(down);
+      if (cluster_.SpawnRestored(node, snapshot).ok()) down_.erase(node);
+    });
+  }
+
   void Restart(int node) {
     if (cluster_.running(node) || !cluster_.Spawn(node).ok()) return;
     Count("restart");
@@ -282,6 +306,12 @@ class RealWorld {
           Count("leave");
           left_.insert(node);
         }
+        return;
+      case FaultEvent::Kind::kBackup:
+        if (node > 0) Backup(node);
+        return;
+      case FaultEvent::Kind::kRestore:
+        if (node > 0) Restore(node, e.duration);
         return;
       default:
         return;
@@ -469,6 +499,8 @@ class RealWorld {
   std::vector<NodeId> coordinators_;  // what clients send to (grows with joins)
   absl::btree_map<NodeId, int> number_of_;
   absl::btree_set<int> down_, paused_, left_;
+  absl::btree_map<int, std::string> latest_backup_;  // node number -> its latest snapshot
+  int backups_taken_ = 0;
   bool healing_ = false;
 };
 

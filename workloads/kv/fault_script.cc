@@ -100,6 +100,12 @@ void Fire(SimCluster& c, FaultEvent e) {
         c.node(e.node).membership().Leave();
       }
       break;
+    case K::kBackup:
+      c.Backup(e.node);
+      break;
+    case K::kRestore:
+      c.Restore(e.node, e.duration);
+      break;
   }
 }
 

@@ -24,7 +24,8 @@ bool IsProbability(double p) { return p >= 0 && p <= 1; }
 bool NeedsNode(FaultEvent::Kind k) {
   using K = FaultEvent::Kind;
   return k == K::kCrash || k == K::kRestart || k == K::kPause || k == K::kClockJump ||
-         k == K::kClockDrift || k == K::kDiskFaults || k == K::kLeave;
+         k == K::kClockDrift || k == K::kDiskFaults || k == K::kLeave || k == K::kBackup ||
+         k == K::kRestore;
 }
 
 absl::Status ValidateEvent(const FaultEvent& e, size_t i, const Scenario& s, int nodes_ever) {
@@ -67,6 +68,15 @@ absl::Status ValidateEvent(const FaultEvent& e, size_t i, const Scenario& s, int
       (!IsProbability(e.error_probability) || !IsProbability(e.no_space_probability))) {
     return BadEvent(e, i, "error_probability", "probabilities must be within [0, 1]");
   }
+  if (e.kind == K::kRestore) {
+    const bool backed_up = std::any_of(s.script.begin(), s.script.end(), [&](const FaultEvent& b) {
+      return b.kind == K::kBackup && b.node == e.node && b.at < e.at;
+    });
+    if (!backed_up) {
+      return BadEvent(e, i, "at", absl::StrCat("no backup of node ", e.node, " before ",
+                                               absl::FormatDuration(e.at), " to restore from"));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -84,6 +94,8 @@ const char* FaultEventKindName(FaultEvent::Kind kind) {
     case FaultEvent::Kind::kDiskFaults: return "disk-faults";
     case FaultEvent::Kind::kJoin: return "join";
     case FaultEvent::Kind::kLeave: return "leave";
+    case FaultEvent::Kind::kBackup: return "backup";
+    case FaultEvent::Kind::kRestore: return "restore";
   }
   return "?";
 }

@@ -80,6 +80,9 @@ struct FaultEvent {
     kDiskFaults,  // `node`'s disk misbehaves for `duration` with the given probabilities
     kJoin,        // a new node joins (through the seeds)
     kLeave,       // `node` leaves (hands its data over)
+    kBackup,      // an online snapshot of `node`'s storage (Engine::Checkpoint), as kvctl backup
+    kRestore,     // `node` loses its database and comes back from its latest backup after
+                  // `duration`, as kvnode --restore (a new range of generations)
   };
   Kind kind = Kind::kHeal;
   Duration at = absl::ZeroDuration();
@@ -87,7 +90,8 @@ struct FaultEvent {
   std::string shape;                         // kPartition
   std::vector<std::vector<NodeId>> groups;   // kPartition, shape "groups"
   Duration duration = absl::ZeroDuration();  // kPause, kDiskFaults; kPartition/kCrash: heal or
-                                             // restart after it (0: never by itself)
+                                             // restart after it (0: never by itself); kRestore:
+                                             // down this long before it starts again
   Duration by = absl::ZeroDuration();        // kClockJump
   double drift_ppm = 0;                      // kClockDrift
   double error_probability = 0.05;           // kDiskFaults: EIO on read, write and sync

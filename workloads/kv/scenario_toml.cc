@@ -284,7 +284,9 @@ void ReadEvent(TableReader& t, FaultEvent* e) {
                {"clock-drift", K::kClockDrift},
                {"disk-faults", K::kDiskFaults},
                {"join", K::kJoin},
-               {"leave", K::kLeave}},
+               {"leave", K::kLeave},
+               {"backup", K::kBackup},
+               {"restore", K::kRestore}},
               &e->kind);
   t.DurationField("at", &e->at);
   t.Int("node", 1, 1024, &e->node);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "node/client.h"
 #include "node/node.h"
 #include "sim/sim_process.h"
@@ -50,6 +51,17 @@ class SimCluster {
   // True if the process runs and its node started.
   bool serving(NodeId id);
 
+  // An online snapshot of node `id`'s storage (Engine::Checkpoint, as kvctl backup does) into
+  // /backups/<k> on its own disk, remembered as its latest. False if the node is not serving or
+  // the checkpoint failed (a disk fault, say).
+  bool Backup(NodeId id);
+  // As an operator restoring a node that lost its disk (kvnode --restore): crashes node `id`,
+  // leaves the RESTORED marker, replaces its database with its latest backup's files, and starts
+  // it again after `down` (0: at once); that start takes a new range of generations
+  // (NodeOptions::restored) and clears the marker once the node serves. False (nothing done) if
+  // the node has no backup.
+  bool Restore(NodeId id, Duration down);
+
   sim::Simulator sim;
   // Per-node tuning, with the node's process id: `per_node` after `tweak` at each boot,
   // `per_node_process` after `process` when the node is added.
@@ -60,6 +72,9 @@ class SimCluster {
 
  private:
   sim::ProcessOptions NodeProcessOptions(NodeId id);
+  absl::Status RestoreFiles(NodeId id, const std::string& backup);
+  absl::btree_map<NodeId, std::string> latest_backup_;
+  int backups_taken_ = 0;
   std::function<void(node::NodeOptions&)> tweak_;
   std::function<void(sim::ProcessOptions&)> process_;
 };
