@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "net/assert.h"
-#include "net/future.h"
+#include "net/fiber.h"
 #include "net/status_macros.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
@@ -124,10 +124,14 @@ void WriteBatch::PutMeta(absl::string_view name, absl::string_view value) {
 struct Engine::Impl {
   struct Pending {
     std::vector<WriteBatch::Op> ops;
-    Promise<Unit> done;
     // Update's key lock: released as soon as the write is applied (visible to reads), before
     // its fsync, so the next update of the same key can join the same sync.
     std::optional<KeyLocks::Guard> guard;
+    // Set once a leader has answered it (Settle).
+    bool settled = false;
+    absl::Status status;
+    // Where its writer waits (on the writer's stack), for its answer or for its turn to lead.
+    Waiter* waiting = nullptr;
   };
 
   Impl(Runtime& runtime, const EngineOptions& opts)
@@ -465,8 +469,9 @@ void Engine::Impl::Lead() {
   leading = true;
   // Runs however Lead ends. Normally nothing is in flight then. If the leader's fiber is unwound
   // (cancelled at a yield or while it models the fsync), the groups in flight get the status so
-  // far (applied but never synced: an error, as after a crash), and writers still queued get a
-  // new leader.
+  // far (applied but never synced: an error, as after a crash), and the oldest writer still
+  // queued is woken to lead in its own fiber (no new fiber: a shutdown that cancels every fiber
+  // must not keep finding new ones).
   struct Abdicate {
     Impl* impl;
     ~Abdicate() {
@@ -476,7 +481,13 @@ void Engine::Impl::Lead() {
               ? absl::UnavailableError("the commit was interrupted before its fsync")
               : impl->in_flight_status;
       impl->Settle(status);
-      if (!impl->queue.empty()) impl->rt.Spawn("storage-commit", [impl = impl] { impl->Lead(); });
+      // (The unwinding leader's own write may be first, not waiting: its writer drops it.)
+      for (const std::shared_ptr<Pending>& p : impl->queue) {
+        if (p->waiting != nullptr) {
+          p->waiting->Wake();
+          break;
+        }
+      }
     }
   } abdicate{this};
   const bool sync = options.durability == Durability::kSync;
@@ -546,11 +557,9 @@ void Engine::Impl::Lead() {
 void Engine::Impl::Settle(const absl::Status& status) {
   for (const std::shared_ptr<Pending>& p : in_flight) {
     p->guard.reset();
-    if (status.ok()) {
-      p->done.Set(Unit{});
-    } else {
-      p->done.Set(status);
-    }
+    p->settled = true;
+    p->status = status;
+    if (p->waiting != nullptr) p->waiting->Wake();
   }
   in_flight.clear();
 }
@@ -663,13 +672,33 @@ absl::Status Engine::Submit(WriteBatch batch, std::optional<KeyLocks::Guard> gua
   auto pending = std::make_shared<Impl::Pending>();
   pending->ops = std::move(batch.ops_);
   if (guard.has_value()) pending->guard.emplace(std::move(*guard));
-  Future<Unit> done = pending->done.GetFuture();
   impl_->queue.push_back(pending);  // kept here too, for `written` after the commit
-  if (!impl_->leading) impl_->Lead();  // commits this write (and any queued behind it)
-  absl::StatusOr<Unit> result = done.Get();
-  if (!result.ok()) {
+  // If this fiber is unwound (cancelled) before a leader took the write, the write is dropped
+  // unapplied: nobody waits for it any more.
+  struct Abandon {
+    Impl* impl;
+    Impl::Pending* pending;
+    ~Abandon() {
+      pending->waiting = nullptr;
+      if (pending->settled) return;
+      auto it = std::find_if(impl->queue.begin(), impl->queue.end(),
+                             [this](const auto& p) { return p.get() == pending; });
+      if (it != impl->queue.end()) impl->queue.erase(it);
+    }
+  } abandon{impl_.get(), pending.get()};
+  while (!pending->settled) {
+    if (!impl_->leading) {
+      impl_->Lead();  // commits this write (and any queued behind it)
+      continue;
+    }
+    Waiter w;  // woken by Settle, or by a leader that was unwound and hands over
+    pending->waiting = &w;
+    w.Wait();
+    pending->waiting = nullptr;
+  }
+  if (!pending->status.ok()) {
     ++impl_->stats.writes_failed;
-    return result.status();
+    return pending->status;
   }
   ++impl_->stats.writes;
   // The commit is over: nothing else refers to the ops any more.
