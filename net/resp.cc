@@ -310,6 +310,11 @@ RespWriter& RespWriter::NullArray() {
   return *this;
 }
 
+RespWriter& RespWriter::Append(const RespWriter& other) {
+  out_ += other.out_;
+  return *this;
+}
+
 std::string RespWriter::Take() {
   std::string out = std::move(out_);
   out_.clear();

@@ -110,6 +110,8 @@ class RespWriter {
   RespWriter& NullBulk();                            // $-1
   RespWriter& ArrayHeader(size_t count);             // *count, then `count` values
   RespWriter& NullArray();                           // *-1
+  // Appends every reply `other` holds (built elsewhere, in order).
+  RespWriter& Append(const RespWriter& other);
 
   const std::string& data() const { return out_; }
   size_t size() const { return out_.size(); }

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "net/assert.h"
+#include "net/fiber.h"
 
 namespace kv::api {
 
@@ -87,15 +88,22 @@ class Connection {
     while (true) {
       const RespParser::Result result = parser_.Next(&args_);
       if (result == RespParser::Result::kError) {
+        RunBatch();  // what came before the broken frame is answered first
         replies_.Error(absl::StrCat("ERR ", parser_.error()));
         return absl::InvalidArgumentError(parser_.error());
       }
       if (result == RespParser::Result::kNeedMore) break;
       KV_ASSERT(!args_.empty());
       if (LooksLikeHttp(args_[0])) {
+        RunBatch();
         return absl::PermissionDeniedError(
             "an HTTP request on the Redis port (cross-protocol scripting?): connection closed");
       }
+      if (Overlappable(args_) && batch_.size() < kBatchMax && !BatchHasKey(args_[1])) {
+        batch_.push_back(std::move(args_));
+        continue;
+      }
+      RunBatch();
       if (session_.Execute(args_, replies_) == RedisSession::After::kClose) {
         return absl::OkStatus();
       }
@@ -103,6 +111,7 @@ class Connection {
         if (absl::Status s = Flush(); !s.ok()) return s;
       }
     }
+    RunBatch();
     if (parser_.buffered_bytes() > options_.query_buffer_bytes_max) {
       const std::string message =
           absl::StrCat("Protocol error: the request exceeds the query buffer limit of ",
@@ -111,6 +120,50 @@ class Connection {
       return absl::ResourceExhaustedError(message);
     }
     return std::nullopt;
+  }
+
+  // Pipelined GETs and SETs of distinct keys run at once (a fiber each), as Redis's single pass
+  // over a pipeline would answer them, so their writes share a commit group instead of each
+  // waiting for the previous one's; replies keep the request order. A command on a key already
+  // in the batch, or any other command, first waits for the batch: per-key order and every
+  // other command's order are as sent.
+  static constexpr size_t kBatchMax = 64;
+
+  static bool Overlappable(const std::vector<std::string>& args) {
+    return (args.size() == 2 && absl::EqualsIgnoreCase(args[0], "get")) ||
+           (args.size() >= 3 && absl::EqualsIgnoreCase(args[0], "set"));
+  }
+
+  bool BatchHasKey(absl::string_view key) const {
+    for (const std::vector<std::string>& b : batch_) {
+      if (b[1] == key) return true;
+    }
+    return false;
+  }
+
+  // Executes the batched commands, appending their replies in order.
+  void RunBatch() {
+    if (batch_.empty()) return;
+    std::vector<RespWriter> outs(batch_.size());
+    std::vector<FiberHandle> others;
+    // The fibers use this frame's batch and writers: however this frame ends (a cancellation
+    // included), they are stopped first. A cancelled connection is a shutdown or crash, which
+    // cancels the newer fibers before this one.
+    struct StopOthers {
+      std::vector<FiberHandle>& fibers;
+      ~StopOthers() {
+        for (FiberHandle& f : fibers) f.Cancel();
+      }
+    } stop{others};
+    for (size_t i = 1; i < batch_.size(); ++i) {
+      others.push_back(rt_.Spawn("redis-pipelined", [this, &outs, i] {
+        (void)session_.Execute(batch_[i], outs[i]);
+      }));
+    }
+    (void)session_.Execute(batch_[0], outs[0]);  // GET and SET never close the connection
+    for (FiberHandle& f : others) f.Join();
+    for (const RespWriter& out : outs) replies_.Append(out);
+    batch_.clear();
   }
 
   // Writes the replies built so far, if any.
@@ -125,6 +178,7 @@ class Connection {
   const RedisServerOptions& options_;
   RespParser parser_;
   std::vector<std::string> args_;
+  std::vector<std::vector<std::string>> batch_;  // pipelined commands not yet run
   RespWriter replies_;
 };
 

@@ -11,8 +11,10 @@
 // (UNAVAILABLE, DEADLINE_EXCEEDED) as "TRYAGAIN <the coordinator's message>", anything else as
 // "ERR <message>".
 //
-// Threading: one session per connection, used by one fiber of the node's process at a time.
-// Execute may suspend (the coordinator waits for replicas).
+// Threading: one session per connection, on fibers of the node's process. Execute may suspend
+// (the coordinator waits for replicas). The connection runs pipelined GETs and SETs of distinct
+// keys concurrently (redis_server.cc), so those commands touch no per-session state but the
+// shared counters; every other command runs alone.
 #pragma once
 
 #include <cstdint>
