@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "support/seeds.h"
 #include "support/real_cluster_util.h"
 
 namespace kv::realcluster {
@@ -93,6 +94,9 @@ TEST(BackupTest, RestoreBringsBackEveryWriteAcknowledgedBeforeTheBackupBegan) {
 // the backup; hinted handoff and anti-entropy give it everything written since, which its own
 // copies (read with R=1 while the others are paused) then show.
 TEST(BackupTest, ARestoredNodeConvergesWithItsPeers) {
+  if (kv::testing::kSanitizerBuild) {
+    GTEST_SKIP() << "convergence is timing, not memory safety; the release build runs it";
+  }
   std::unique_ptr<LocalCluster> c = StartCluster("backup3");
   ASSERT_NE(c, nullptr);
   std::atomic<bool> stop{false};

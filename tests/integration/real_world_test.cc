@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "support/seeds.h"
 #include "support/shell.h"
 #include "tools/realcluster/real_world.h"
 #include "workloads/kv/scenario.h"
@@ -109,6 +110,9 @@ TEST(RealWorldTest, CrashesAPauseAndAJoinUnderLoadLoseNothingAndTheReplicasConve
 }
 
 TEST(RealWorldTest, LastWriterWinsLosesConcurrentWritesAndTheCheckerCatchesIt) {
+  if (kv::testing::kSanitizerBuild) {
+    GTEST_SKIP() << "a whole real run; the release build runs it (CI time)";
+  }
   // Read-modify-write by six clients on two keys: under LWW, of two concurrent writes one is
   // silently discarded, on real processes as in the simulator.
   Scenario s = SmallScenario();
@@ -141,6 +145,9 @@ kv::testing::ShellRun RunCommand(const std::string& command) {
 }
 
 TEST(RealWorldCommandTest, KvsimRunRealReportsARealRunAndSaysItIsNotDeterministic) {
+  if (kv::testing::kSanitizerBuild) {
+    GTEST_SKIP() << "a whole real run; the release build runs it (CI time)";
+  }
   const std::string dir = RunDir("cli");
   std::filesystem::create_directories(dir);
   const std::string scenario = dir + "/tiny.toml";
