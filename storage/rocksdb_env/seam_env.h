@@ -9,8 +9,8 @@
 //               runtime's clock. RocksDB's internals read GetSystemClock(), which for an Env built
 //               by EnvWrapper is RocksDB's forwarding clock that calls these overrides (measured:
 //               tests/storage/rocksdb_seam_env_test.cc checks GetSystemClock() reads simulated
-//               time). Env's protected system_clock_ is deliberately not assigned: the seam scan
-//               (tests/seam) rejects that name, and the forwarding clock is equivalent.
+//               time). Env's own protected clock member is left alone: the forwarding clock
+//               already reads the seam.
 //               NowCPUNanos is 0.
 //   sleeping    SleepForMicroseconds never sleeps. On a fiber it is a KV_ASSERT failure (RocksDB
 //               sleeps in the foreground only to delay a stalled write). In a background job it is

@@ -28,13 +28,11 @@ std::string ClusterBackupArgs(const LocalCluster& c, const std::string& to) {
   return absl::StrCat("backup --to ", to, " ", out);
 }
 
-// Kills `node`, destroys its database and starts it again from `backup` (kvnode --restore).
+// Kills `node`, its database lost (moved aside), and starts it from `backup` (kvnode --restore).
 void DestroyAndRestore(LocalCluster& c, int node, const std::string& backup) {
   ASSERT_TRUE(c.Kill(node).ok());
-  fs::remove_all(fs::path(c.data_dir(node)) / "db");
-  c.SetNodeFlags(node, {"--restore", backup});
-  absl::Status started = c.StartNode(node);
-  c.SetNodeFlags(node, {});
+  absl::Status started = c.SpawnRestored(node, backup);
+  if (started.ok()) started = c.WaitHealthy(node);
   ASSERT_TRUE(started.ok()) << started << "\n" << c.LogTail(node);
 }
 

@@ -51,8 +51,6 @@ class LocalCluster {
   const std::string& log_path(int node) const { return at(node).log; }
   bool running(int node) const { return at(node).pid > 0; }
   const std::string& data_dir(int node) const { return at(node).data_dir; }
-  // Replaces node `node`'s own flags (after the cluster's) for its next starts.
-  void SetNodeFlags(int node, std::vector<std::string> flags) { at(node).flags = std::move(flags); }
 
   // Nodes are numbered 1..size() here whatever their ids; id(node) is the kvnode id.
   int id(int node) const { return at(node).id; }
