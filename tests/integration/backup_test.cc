@@ -58,8 +58,7 @@ TEST(BackupTest, RestoreBringsBackEveryWriteAcknowledgedBeforeTheBackupBegan) {
   });
   while (acked_so_far.load() < 200) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const int before_backup = acked_so_far.load();  // acknowledged before the backup began
-  const std::string backup = TestDir("backup1-snapshots");
-  fs::remove_all(backup);
+  const std::string backup = c->dir() + "/snapshots";  // removed with the cluster's directory
   const std::string made =
       Kvctl(absl::StrCat("--node ", c->http_address(1), " backup --to ", backup));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // writes go on meanwhile
@@ -101,8 +100,7 @@ TEST(BackupTest, ARestoredNodeConvergesWithItsPeers) {
   std::vector<int> acked;
   std::thread writer([&] { acked = WriteUntil(*c, stop, 0); });
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
-  const std::string backup = TestDir("backup3-snapshots");
-  fs::remove_all(backup);
+  const std::string backup = c->dir() + "/snapshots";  // removed with the cluster's directory
   const std::string made = Kvctl(ClusterBackupArgs(*c, backup));
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   stop = true;
@@ -126,8 +124,7 @@ TEST(BackupTest, DamagedForeignOrMisplacedSnapshotsAreRefused) {
   ASSERT_NE(c, nullptr);
   ASSERT_NE(Kvctl(absl::StrCat("--node ", c->http_address(1), " put k v")).find("status=0"),
             std::string::npos);
-  const std::string backup = TestDir("backup-bad-snapshots");
-  fs::remove_all(backup);
+  const std::string backup = c->dir() + "/snapshots";  // removed with the cluster's directory
   ASSERT_NE(Kvctl(ClusterBackupArgs(*c, backup)).find("status=0"),
             std::string::npos);
   // The same directory again: refused, nothing overwritten.

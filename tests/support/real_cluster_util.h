@@ -55,6 +55,7 @@ inline std::unique_ptr<LocalCluster> StartCluster(const std::string& name,
   }
   options.flags.insert(options.flags.end(), extra.begin(), extra.end());
   options.token = token;
+  options.keep_dir = [] { return ::testing::Test::HasFailure(); };  // kept for diagnosis only
   absl::StatusOr<std::unique_ptr<LocalCluster>> cluster = LocalCluster::Start(options);
   EXPECT_TRUE(cluster.ok()) << cluster.status();
   if (!cluster.ok()) return nullptr;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -40,11 +41,13 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-std::string TempPath(const char* suffix) {
-  char name[] = "/tmp/kvsim-swarm-XXXXXX";
-  const int fd = mkstemp(name);
+// A new empty file named <tmp>/kvsim-swarm-XXXXXX<suffix>; the caller removes it.
+std::string TempPath(const std::string& suffix) {
+  std::string name =
+      (std::filesystem::temp_directory_path() / absl::StrCat("kvsim-swarm-XXXXXX", suffix)).string();
+  const int fd = mkstemps(name.data(), static_cast<int>(suffix.size()));
   if (fd >= 0) close(fd);
-  return absl::StrCat(name, suffix);
+  return name;
 }
 
 pid_t Spawn(const SwarmOptions& o, Child& c) {

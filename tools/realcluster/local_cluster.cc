@@ -83,6 +83,10 @@ LocalCluster::~LocalCluster() {
       n.pid = -1;
     }
   }
+  if (options_.keep_dir && !options_.keep_dir()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(options_.dir, ignored);
+  }
 }
 
 absl::StatusOr<LocalCluster::Node> LocalCluster::NewNode(int id) const {
