@@ -9,6 +9,7 @@
 #include "net/status_macros.h"
 #include "node/aae.pb.h"
 #include "node/kv.pb.h"
+#include "node/namespaces.h"
 #include "storage/merkle/key_diff.h"
 #include "storage/merkle/merkle_exchange.h"
 #include "storage/record/record_codec.h"
@@ -78,13 +79,14 @@ void AntiEntropy::Register() {
   });
 }
 
-absl::Status AntiEntropy::CheckPartition(uint32_t partition) const {
+absl::Status AntiEntropy::CheckPartition(uint32_t store_id) const {
   const std::optional<Ring>& ring = membership_.ring();
   if (!ring.has_value()) return absl::UnavailableError("no ring yet");
-  if (partition >= ring->partition_count()) {
-    return absl::InvalidArgumentError(absl::StrCat("partition ", partition,
-                                                   " is not in the ring (it has ",
-                                                   ring->partition_count(), ")"));
+  const IndexN unit = UnitOf(store_id, n_val_);
+  if (unit.partition >= ring->partition_count() || (unit.n > kNamespaceNMax && unit.n != n_val_)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "partition ", store_id, " is not in the ring (it has ", ring->partition_count(),
+        " partitions, and units of N up to ", kNamespaceNMax, ")"));
   }
   return absl::OkStatus();
 }
@@ -102,19 +104,26 @@ void AntiEntropy::Start() {
 void AntiEntropy::Step() {
   const std::optional<Ring>& ring = membership_.ring();
   if (!ring.has_value()) return;
-  // The next partition this node replicates, and a live co-replica of it.
+  const std::vector<uint32_t> factors =
+      ReplicationFactors(n_val_, membership_.namespaces(), store_.units_seen());
+  // The next partition this node replicates in any unit; each of its units there is exchanged
+  // with a live co-replica (so a full cycle stays `interval` x partitions, whatever the units).
   for (uint32_t tried = 0; tried < ring->partition_count(); ++tried) {
     const PartitionId p = next_partition_++ % ring->partition_count();
-    std::vector<NodeId> replicas = ring->PreferenceList(p, n_val_);
-    if (std::find(replicas.begin(), replicas.end(), rt_.self()) == replicas.end()) continue;
-    std::vector<NodeId> peers;
-    for (NodeId r : replicas) {
-      if (r != rt_.self() && membership_.IsAlive(r)) peers.push_back(r);
+    bool held = false;
+    for (uint32_t n : factors) {
+      std::vector<NodeId> replicas = ring->PreferenceList(p, n);
+      if (std::find(replicas.begin(), replicas.end(), rt_.self()) == replicas.end()) continue;
+      held = true;
+      std::vector<NodeId> peers;
+      for (NodeId r : replicas) {
+        if (r != rt_.self() && membership_.IsAlive(r)) peers.push_back(r);
+      }
+      if (peers.empty()) continue;
+      const NodeId peer = peers[rt_.random().Uniform(peers.size())];
+      if (!Exchange(StoreId({.partition = p, .n = n}, n_val_), peer).ok()) ++stats_.exchanges_failed;
     }
-    if (peers.empty()) return;
-    const NodeId peer = peers[rt_.random().Uniform(peers.size())];
-    if (!Exchange(p, peer).ok()) ++stats_.exchanges_failed;
-    return;
+    if (held) return;
   }
 }
 

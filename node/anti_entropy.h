@@ -1,6 +1,7 @@
 // Active anti-entropy (Dynamo section 4.7, done the way Riak learnt to: trees kept current on
 // every write, so it works from the first minute). Every `interval` this node takes the next
-// partition it replicates (round robin) and exchanges Merkle trees with one live co-replica,
+// partition it replicates (round robin) and, for each replication unit of it that it holds (one
+// per namespace N: node/namespaces.h), exchanges Merkle trees with one live co-replica,
 // level by level, then lists the keys of the differing leaves on both sides, and repairs exactly
 // the keys that differ: each side gets the merge of both records (a merge of dotted version
 // vectors: nothing acknowledged is lost, nothing superseded comes back). The bytes it moves are
@@ -46,15 +47,16 @@ class AntiEntropy {
   void Register();
   // Spawns the exchange fiber (if enabled).
   void Start();
-  // One exchange of `partition` with `peer`. REQUIRES: on a fiber.
-  absl::Status Exchange(PartitionId partition, NodeId peer);
+  // One exchange of the unit stored as engine partition `store_id` with `peer`.
+  // REQUIRES: on a fiber.
+  absl::Status Exchange(PartitionId store_id, NodeId peer);
 
   const AntiEntropyStats& stats() const { return stats_; }
 
  private:
-  // OK if `partition` is one of the ring's: a peer's request may not make the engine build a
+  // OK if `store_id` is a unit of the ring's: a peer's request may not make the engine build a
   // Merkle tree for any number it names (unbounded memory). UNAVAILABLE before a ring exists.
-  absl::Status CheckPartition(uint32_t partition) const;
+  absl::Status CheckPartition(uint32_t store_id) const;
   void Step();
   // Spends `bytes` of the budget, sleeping first if it is exhausted.
   void Spend(uint64_t bytes);

@@ -39,6 +39,7 @@ absl::StatusOr<ClientPutReply> KvClient::Put(NodeId coordinator, absl::string_vi
   request.set_ttl_micros(absl::ToInt64Microseconds(options.ttl));
   request.set_w(options.w);
   request.set_n(options.n);
+  request.set_ns(options.ns);
   request.set_request_id(next_request_id_++);
   ASSIGN_OR_RETURN(std::string reply,
                    CallWithRetries(coordinator, "kv.put", request.SerializeAsString()));
@@ -48,19 +49,21 @@ absl::StatusOr<ClientPutReply> KvClient::Put(NodeId coordinator, absl::string_vi
 }
 
 absl::StatusOr<ClientPutReply> KvClient::Delete(NodeId coordinator, absl::string_view key,
-                                                absl::string_view context) {
+                                                absl::string_view context, absl::string_view ns) {
   PutOptions options;
   options.context = std::string(context);
+  options.ns = std::string(ns);
   options.tombstone = true;
   return Put(coordinator, key, "", options);
 }
 
 absl::StatusOr<ClientGetReply> KvClient::Get(NodeId coordinator, absl::string_view key,
-                                             uint32_t r, uint32_t n) {
+                                             const GetOptions& options) {
   ClientGet request;
   request.set_key(std::string(key));
-  request.set_r(r);
-  request.set_n(n);
+  request.set_r(options.r);
+  request.set_n(options.n);
+  request.set_ns(options.ns);
   ASSIGN_OR_RETURN(std::string reply,
                    CallWithRetries(coordinator, "kv.get", request.SerializeAsString()));
   ClientGetReply out;

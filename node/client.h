@@ -16,10 +16,17 @@ namespace kv::node {
 struct PutOptions {
   std::string context;  // from the last read of the key ("" = blind write)
   Duration ttl = absl::ZeroDuration();
-  uint32_t w = 0;       // 0 = cluster default
-  uint32_t n = 0;       // 0 = cluster default; at most the cluster's N
+  uint32_t w = 0;       // 0 = the namespace's W
+  uint32_t n = 0;       // 0 = the namespace's N; at most that
   bool tombstone = false;
   bool overwrite = false;  // ClientPut.overwrite: supersede what the coordinator holds
+  std::string ns;          // the key's namespace ("" = default)
+};
+
+struct GetOptions {
+  uint32_t r = 0;  // 0 = the namespace's R
+  uint32_t n = 0;  // 0 = the namespace's N; at most that
+  std::string ns;  // the key's namespace ("" = default)
 };
 
 class KvClient {
@@ -31,9 +38,9 @@ class KvClient {
   absl::StatusOr<ClientPutReply> Put(NodeId coordinator, absl::string_view key,
                                      absl::string_view value, const PutOptions& options = {});
   absl::StatusOr<ClientPutReply> Delete(NodeId coordinator, absl::string_view key,
-                                        absl::string_view context);
-  absl::StatusOr<ClientGetReply> Get(NodeId coordinator, absl::string_view key, uint32_t r = 0,
-                                     uint32_t n = 0);
+                                        absl::string_view context, absl::string_view ns = "");
+  absl::StatusOr<ClientGetReply> Get(NodeId coordinator, absl::string_view key,
+                                     const GetOptions& options = {});
 
  private:
   // Calls `method` until it succeeds, fails for good, or the tries run out.

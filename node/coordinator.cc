@@ -9,6 +9,7 @@
 #include "net/assert.h"
 #include "net/channel.h"
 #include "net/status_macros.h"
+#include "node/namespaces.h"
 #include "storage/record/record_codec.h"
 #include "storage/record/record_digest.h"
 
@@ -115,9 +116,10 @@ void Coordinator::Register() {
     // A write meant for replicas that reached a node no longer one (the sender's ring was
     // stale): keep it as hints for the key's replicas, so handoff takes it where it belongs.
     const std::optional<Ring>& ring = membership_.ring();
+    const IndexN unit = UnitOf(request.partition(), options_.n);
     if (request.hint_for() == kNoNode && ring.has_value() &&
-        ring->PartitionOf(request.key()) == request.partition()) {
-      const std::vector<NodeId> replicas = ring->PreferenceList(request.partition(), options_.n);
+        ring->PartitionOf(request.key()) == unit.partition) {
+      const std::vector<NodeId> replicas = ring->PreferenceList(unit.partition, unit.n);
       if (std::find(replicas.begin(), replicas.end(), rt_.self()) == replicas.end()) {
         KV_SOMETIMES(rt_, true);  // a write for a key this node no longer replicates
         ++stats_.misdirected_writes;
@@ -144,18 +146,39 @@ void Coordinator::Register() {
   });
 }
 
-absl::StatusOr<Coordinator::Placement> Coordinator::Place(absl::string_view key, uint32_t n) {
+absl::StatusOr<Coordinator::Policy> Coordinator::PolicyFor(absl::string_view ns) const {
+  if (IsDefaultNamespace(ns)) {
+    return Policy{.n = options_.n, .r = options_.r, .w = options_.w, .sloppy = options_.sloppy,
+                  .siblings_max = options_.siblings_max};
+  }
+  const Namespace* def = membership_.FindNamespace(ns);
+  if (def == nullptr) {
+    RETURN_IF_ERROR(ValidateNamespaceName(ns));
+    return absl::NotFoundError(absl::StrCat("no namespace '", ns, "' (kvctl ns create ", ns, ")"));
+  }
+  return Policy{.n = def->n(), .r = def->r(), .w = def->w(), .sloppy = !def->strict(),
+                .default_ttl_micros = def->default_ttl_micros(),
+                .siblings_max = def->siblings_max() != 0 ? def->siblings_max() : options_.siblings_max};
+}
+
+absl::StatusOr<Coordinator::Placement> Coordinator::Place(absl::string_view ns,
+                                                          absl::string_view key, uint32_t n) {
   const std::optional<Ring>& ring = membership_.ring();
   if (!ring.has_value()) return absl::UnavailableError("this node has not joined a ring yet");
-  if (n == 0) n = options_.n;
-  if (n > options_.n) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("n = ", n, " exceeds the cluster's replication factor ", options_.n));
-  }
   Placement where;
+  ASSIGN_OR_RETURN(where.policy, PolicyFor(ns));
+  if (n == 0) n = where.policy.n;
+  if (n > where.policy.n) {
+    return absl::InvalidArgumentError(absl::StrCat("n = ", n, " exceeds the replication factor ",
+                                                   where.policy.n, " of namespace '",
+                                                   IsDefaultNamespace(ns) ? kDefaultNamespace : ns,
+                                                   "'"));
+  }
   where.n = n;
-  where.partition = ring->PartitionOf(key);
-  where.targets = ReplicaTargets(*ring, where.partition, n, options_.sloppy,
+  where.key = StoredKey(ns, key);
+  const PartitionId p = ring->PartitionOf(where.key);
+  where.partition = StoreId({.partition = p, .n = where.policy.n}, options_.n);
+  where.targets = ReplicaTargets(*ring, p, n, where.policy.sloppy,
                                  [this](NodeId node) { return membership_.IsAlive(node); });
   for (const ReplicaTarget& t : where.targets) {
     if (t.node == rt_.self()) where.self = &t;
@@ -202,7 +225,7 @@ absl::StatusOr<ClientPutReply> Coordinator::Put(const ClientPut& request) {
     dedup_order_.push_back(request.request_id());
   }
   absl::StatusOr<ClientPutReply> result = [&]() -> absl::StatusOr<ClientPutReply> {
-    ASSIGN_OR_RETURN(Placement where, Place(request.key(), request.n()));
+    ASSIGN_OR_RETURN(Placement where, Place(request.ns(), request.key(), request.n()));
     if (ShouldForward(request, where)) return Forward<ClientPutReply>(request, where, kPut);
     return CoordinatePut(request, where);
   }();
@@ -227,7 +250,7 @@ void Coordinator::TrimDedup() {
 
 absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& request,
                                                           const Placement& where) {
-  const uint32_t w = request.w() == 0 ? std::min(options_.w, where.n) : request.w();
+  const uint32_t w = request.w() == 0 ? std::min(where.policy.w, where.n) : request.w();
   if (w < 1 || w > where.n) {
     return absl::InvalidArgumentError(absl::StrCat("w must be between 1 and n = ", where.n));
   }
@@ -238,20 +261,21 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
     return absl::InvalidArgumentError(
         absl::StrCat("ttl_micros ", request.ttl_micros(), " is too large"));
   }
+  // A write that names no TTL takes its namespace's default.
+  const int64_t ttl =
+      request.ttl_micros() > 0 ? request.ttl_micros() : where.policy.default_ttl_micros;
   storage::Write write = request.tombstone()
                              ? storage::Write::Delete()
-                             : storage::Write::Put(request.value(), request.ttl_micros() > 0
-                                                                        ? now + request.ttl_micros()
-                                                                        : 0);
+                             : storage::Write::Put(request.value(), ttl > 0 ? now + ttl : 0);
   ASSIGN_OR_RETURN(CoordinatedWrite written,
-                   store_.CoordinateWrite(where.partition, request.key(), context, std::move(write),
-                                          options_.siblings_max, request.overwrite()));
+                   store_.CoordinateWrite(where.partition, where.key, context, std::move(write),
+                                          where.policy.siblings_max, request.overwrite()));
   const Record& record = written.record;
   size_t self_index = where.targets.size();
   if (where.self != nullptr) {
     self_index = static_cast<size_t>(where.self - where.targets.data());
     if (where.self->hint_for != kNoNode) {
-      RETURN_IF_ERROR(store_.Merge(where.partition, request.key(), record, where.self->hint_for));
+      RETURN_IF_ERROR(store_.Merge(where.partition, where.key, record, where.self->hint_for));
     }
   }
   uint32_t acks = 1;
@@ -261,7 +285,7 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
       [&](const ReplicaTarget& t) {
         ReplicaWrite m;
         m.set_partition(where.partition);
-        m.set_key(request.key());
+        m.set_key(where.key);
         m.set_record(encoded);
         m.set_hint_for(t.hint_for);
         return m.SerializeAsString();
@@ -308,7 +332,7 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
 
 absl::StatusOr<ClientGetReply> Coordinator::Get(const ClientGet& request) {
   absl::StatusOr<ClientGetReply> result = [&]() -> absl::StatusOr<ClientGetReply> {
-    ASSIGN_OR_RETURN(Placement where, Place(request.key(), request.n()));
+    ASSIGN_OR_RETURN(Placement where, Place(request.ns(), request.key(), request.n()));
     if (ShouldForward(request, where)) return Forward<ClientGetReply>(request, where, kGet);
     return CoordinateGet(request, where);
   }();
@@ -318,7 +342,7 @@ absl::StatusOr<ClientGetReply> Coordinator::Get(const ClientGet& request) {
 
 absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& request,
                                                           const Placement& where) {
-  const uint32_t r = request.r() == 0 ? std::min(options_.r, where.n) : request.r();
+  const uint32_t r = request.r() == 0 ? std::min(where.policy.r, where.n) : request.r();
   if (r < 1 || r > where.n) {
     return absl::InvalidArgumentError(absl::StrCat("r must be between 1 and n = ", where.n));
   }
@@ -337,7 +361,7 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
   if (where.self != nullptr) {
     self_index = static_cast<size_t>(where.self - where.targets.data());
     absl::StatusOr<std::optional<Record>> local =
-        store_.Read(where.partition, request.key(), where.self->hint_for);
+        store_.Read(where.partition, where.key, where.self->hint_for);
     if (local.ok()) {
       state->answered[self_index] = true;
       state->records[self_index] = *std::move(local);
@@ -351,7 +375,7 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
       [&](const ReplicaTarget& t) {
         ReplicaRead m;
         m.set_partition(where.partition);
-        m.set_key(request.key());
+        m.set_key(where.key);
         m.set_hint_for(t.hint_for);
         return m.SerializeAsString();
       },
@@ -409,7 +433,7 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
     // associative and commutative with canonical results (dvv.h), so this is the merge of every
     // reply, without merging the early ones again.
     rt_.Spawn("read-repair", [this, state, replies, outstanding, take, deadline,
-                              partition = where.partition, key = request.key(),
+                              partition = where.partition, key = where.key,
                               all = std::move(merged)]() mutable {
       for (uint32_t i = 0; i < outstanding; ++i) {
         auto reply = replies->ReceiveUntil(deadline);

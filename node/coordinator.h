@@ -14,8 +14,11 @@
 // repair). Records are merged under the store's resolution (ReplicaStore::resolution): under
 // last-writer-wins a read returns at most one value.
 //
-// N, R, W come from the options and may be changed per request: N lowered (the first n of the
-// preference list), R and W anywhere in 1..n.
+// N, R, W, the quorum kind, the default TTL and the sibling limit are the key's namespace's
+// (node/namespaces.h): the options for the default namespace, the gossiped definition for the
+// others (NOT_FOUND for a namespace this node does not know). A request may change them: N
+// lowered (the first n of the preference list), R and W anywhere in 1..n. Replica messages carry
+// the stored key (namespace included) and its replication unit.
 #pragma once
 
 #include <cstdint>
@@ -72,14 +75,25 @@ class Coordinator {
   const CoordinatorStats& stats() const { return stats_; }
 
  private:
+  // What a request's namespace asks for.
+  struct Policy {
+    uint32_t n = 0, r = 0, w = 0;
+    bool sloppy = true;
+    int64_t default_ttl_micros = 0;
+    size_t siblings_max = 0;
+  };
+  absl::StatusOr<Policy> PolicyFor(absl::string_view ns) const;
   struct Placement {
     uint32_t n = 0;  // replicas asked for
-    PartitionId partition;
+    Policy policy;
+    std::string key;  // the stored key (namespace included)
+    PartitionId partition;  // the engine partition: the key's replication unit
     std::vector<ReplicaTarget> targets;
     const ReplicaTarget* self = nullptr;  // this node's entry, if it is a target
   };
-  // The key's replicas for a request asking for `n` of them (0 = the cluster's N).
-  absl::StatusOr<Placement> Place(absl::string_view key, uint32_t n);
+  // The replicas of `key` in namespace `ns` for a request asking for `n` of them (0 = the
+  // namespace's N).
+  absl::StatusOr<Placement> Place(absl::string_view ns, absl::string_view key, uint32_t n);
   // A node that is not one of the key's replicas forwards to the first that is (once).
   template <typename Request>
   bool ShouldForward(const Request& request, const Placement& where) const;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "net/assert.h"
+#include "node/namespaces.h"
 
 namespace kv::node {
 namespace {
@@ -26,8 +27,10 @@ bool RingSupersedes(const RingState& a, const RingState& b) {
 }
 
 Membership::Membership(Runtime& rt, RpcEndpoint& rpc, MembershipOptions options,
-                       uint64_t generation, const RingState& saved_ring)
+                       uint64_t generation, const RingState& saved_ring,
+                       const std::vector<Namespace>& namespaces)
     : rt_(rt), rpc_(rpc), options_(std::move(options)), fd_(options_.failure_detector) {
+  for (const Namespace& ns : namespaces) MergeNamespace(ns);
   Member* self = state_.add_members();
   self->set_node(rt_.self());
   self->set_status(Member::JOINING);
@@ -138,6 +141,57 @@ absl::btree_map<NodeId, Member> Membership::members() const {
   return out;
 }
 
+namespace {
+// The position of `name` in the sorted table (where it is, or would go).
+template <typename Table>
+auto NamespaceSlot(Table& table, absl::string_view name) {
+  return std::lower_bound(table.begin(), table.end(), name,
+                          [](const Namespace& ns, absl::string_view n) { return ns.name() < n; });
+}
+}  // namespace
+
+const Namespace* Membership::FindNamespace(absl::string_view name) const {
+  auto it = NamespaceSlot(state_.namespaces(), name);
+  return it != state_.namespaces().end() && it->name() == name ? &*it : nullptr;
+}
+
+bool Membership::MergeNamespace(const Namespace& theirs) {
+  if (!ValidateNamespace(theirs).ok()) return false;  // a peer's bad definition is not taken
+  auto* table = state_.mutable_namespaces();
+  auto it = NamespaceSlot(*table, theirs.name());
+  if (it != table->end() && it->name() == theirs.name()) {
+    if (!NamespaceSupersedes(theirs, *it)) return false;
+    if (it->n() != theirs.n()) {
+      // Two nodes defined the name at once with different N: the later definition wins.
+      rt_.Log(LogLevel::kWarn, "namespace %s: N %d replaced by N %d (a concurrent definition)",
+              theirs.name(), it->n(), theirs.n());
+    }
+    *it = theirs;
+    return true;
+  }
+  const int index = static_cast<int>(it - table->begin());
+  *table->Add() = theirs;
+  for (int i = table->size() - 1; i > index; --i) table->SwapElements(i, i - 1);
+  return true;
+}
+
+absl::StatusOr<Namespace> Membership::DefineNamespace(Namespace ns) {
+  if (absl::Status s = ValidateNamespace(ns); !s.ok()) return s;
+  uint64_t version = 1;
+  if (const Namespace* current = FindNamespace(ns.name()); current != nullptr) {
+    if (absl::Status s = ValidateNamespaceChange(*current, ns); !s.ok()) return s;
+    version = current->version() + 1;
+  }
+  ns.set_version(version);
+  ns.set_modified_by(rt_.self());
+  const bool taken = MergeNamespace(ns);
+  KV_ASSERT(taken);
+  rt_.Log(LogLevel::kInfo, "namespace %s defined (version %d): N=%d R=%d W=%d", ns.name(), version,
+          ns.n(), ns.r(), ns.w());
+  if (namespace_observer_) namespace_observer_();
+  return ns;
+}
+
 bool Membership::IsAlive(NodeId node) const {
   if (node == rt_.self()) return true;
   return fd_.Alive(node, rt_.Now());
@@ -208,6 +262,9 @@ void Membership::Merge(const ClusterState& incoming, NodeId from) {
   // Keep members in node order so the state (and what is gossiped) is canonical.
   std::sort(state_.mutable_members()->begin(), state_.mutable_members()->end(),
             [](const Member& a, const Member& b) { return a.node() < b.node(); });
+  bool namespaces_changed = false;
+  for (const Namespace& ns : incoming.namespaces()) namespaces_changed |= MergeNamespace(ns);
+  if (namespaces_changed && namespace_observer_) namespace_observer_();
   if (incoming.has_ring() && incoming.ring().owners_size() > 0 &&
       (!ring_.has_value() || RingSupersedes(incoming.ring(), state_.ring()))) {
     AdoptRing(incoming.ring());

@@ -16,8 +16,11 @@
 // node that finds itself out of it marks itself LEFT. The first seed creates a ring of itself if
 // it has heard of none after bootstrap_rounds rounds.
 //
-// Persistence is the caller's: it passes the generation and the last saved ring, and saves the
-// ring from the observer. A node with a saved ring never bootstraps a new one.
+// Namespaces (node/namespaces.h) travel in the same state: per name, the definition with the
+// highest (version, modified_by) wins.
+//
+// Persistence is the caller's: it passes the generation, the last saved ring and namespaces, and
+// saves them from the observers. A node with a saved ring never bootstraps a new one.
 //
 // Threading: the runtime's fibers. Register before the RPC endpoint starts; then Start.
 #pragma once
@@ -58,8 +61,10 @@ class Membership {
   // `generation` must exceed every generation this node used before (persist a counter).
   // `saved_ring` is the ring this node persisted last (empty: none), adopted at once; a node that
   // is in it starts UP.
+  // `namespaces` are definitions this node knew before (saved, or configured), merged as gossip.
   Membership(Runtime& rt, RpcEndpoint& rpc, MembershipOptions options, uint64_t generation,
-             const RingState& saved_ring = RingState());
+             const RingState& saved_ring = RingState(),
+             const std::vector<Namespace>& namespaces = {});
 
   // Registers the gossip method ("membership.gossip") and the read-only "membership.state" (the
   // node's ClusterState, for tools such as `kvsim run --real`; it merges and records nothing about
@@ -80,6 +85,19 @@ class Membership {
   // and anti-entropy rebuild its copies. FAILED_PRECONDITION for this node itself (use Leave),
   // NOT_FOUND for an unknown node.
   absl::Status Decommission(NodeId node);
+
+  // Defines namespace `ns` or changes its definition (N excepted), as the next version made by
+  // this node; gossip spreads it. INVALID_ARGUMENT / FAILED_PRECONDITION (ValidateNamespace,
+  // ValidateNamespaceChange) with nothing changed. Returns the definition now in force.
+  absl::StatusOr<Namespace> DefineNamespace(Namespace ns);
+  // The definition of namespace `name`, or nullptr (never for "default": it has none).
+  const Namespace* FindNamespace(absl::string_view name) const;
+  // Every defined namespace, by name.
+  const google::protobuf::RepeatedPtrField<Namespace>& namespaces() const {
+    return state_.namespaces();
+  }
+  // Called after the namespace table changed (persist it, say); may block.
+  void set_namespace_observer(std::function<void()> f) { namespace_observer_ = std::move(f); }
 
   bool IsAlive(NodeId node) const;
   // The current ring, if one exists yet.
@@ -108,6 +126,8 @@ class Membership {
   Member* FindMember(NodeId node);
   void SetOwnStatus(Member::Status status);
   void AdoptRing(const RingState& ring);
+  // Takes `theirs` if it supersedes this node's definition of its name; true if it did.
+  bool MergeNamespace(const Namespace& theirs);
 
   Runtime& rt_;
   RpcEndpoint& rpc_;
@@ -116,6 +136,7 @@ class Membership {
   std::optional<Ring> ring_;
   FailureDetector fd_;
   std::function<void(const RingState&)> ring_observer_;
+  std::function<void()> namespace_observer_;
   uint64_t rounds_ = 0;
 };
 

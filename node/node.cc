@@ -1,15 +1,19 @@
 #include "node/node.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "net/assert.h"
 #include "net/status_macros.h"
+#include "node/namespaces.h"
 
 namespace kv::node {
 
 namespace {
 constexpr const char* kGenerationMeta = "node.generation";
 constexpr const char* kRingMeta = "node.ring";
+constexpr const char* kNamespacesMeta = "node.namespaces";
 }
 
 Node::Node(Runtime& rt, NodeOptions options)
@@ -47,6 +51,7 @@ absl::Status ValidateNodeOptions(const NodeOptions& o) {
   if (o.membership.n_val != c.n) {
     return absl::InvalidArgumentError("membership.n_val must equal coordinator.n");
   }
+  for (const Namespace& ns : o.namespaces) RETURN_IF_ERROR(ValidateNamespace(ns));
   // A full anti-entropy cycle visits every partition this node replicates; Q bounds it.
   const Duration cycle = o.anti_entropy.interval * o.membership.partitions;
   if (o.anti_entropy.enabled && o.engine.tombstone_grace <= cycle) {
@@ -66,7 +71,11 @@ absl::Status ValidateNodeOptions(const NodeOptions& o) {
 absl::Status Node::Start() {
   KV_ASSERT_MSG(!started(), "Node started twice");
   RETURN_IF_ERROR(ValidateNodeOptions(options_));
-  ASSIGN_OR_RETURN(engine_, storage::Engine::Open(rt_, options_.engine));
+  // Stored keys carry their namespace (node/namespaces.h): room for it beyond the clients' limit.
+  storage::EngineOptions engine_options = options_.engine;
+  engine_options.key_bytes_max = std::min<size_t>(engine_options.key_bytes_max + kStoredKeyOverhead,
+                                                  size_t{64} << 10);
+  ASSIGN_OR_RETURN(engine_, storage::Engine::Open(rt_, engine_options));
   ASSIGN_OR_RETURN(generation_, NextGeneration(options_.restored ? kRestoreGenerationGap : 1));
   // Actors retired after a handoff take numbers from the same sequence, so a restart (which
   // takes the next) never reuses one.
@@ -82,8 +91,27 @@ absl::Status Node::Start() {
   if (ring_bytes.has_value() && !saved_ring.ParseFromString(*ring_bytes)) {
     return absl::DataLossError("the saved ring does not parse");
   }
-  membership_ =
-      std::make_unique<Membership>(rt_, rpc_, options_.membership, generation_, saved_ring);
+  ClusterState saved_namespaces;  // only its namespaces field is used
+  ASSIGN_OR_RETURN(std::optional<std::string> namespace_bytes, engine_->GetMeta(kNamespacesMeta));
+  if (namespace_bytes.has_value() && !saved_namespaces.ParseFromString(*namespace_bytes)) {
+    return absl::DataLossError("the saved namespaces do not parse");
+  }
+  std::vector<Namespace> namespaces(saved_namespaces.namespaces().begin(),
+                                    saved_namespaces.namespaces().end());
+  for (Namespace ns : options_.namespaces) {
+    ns.set_version(0);
+    ns.set_modified_by(0);
+    namespaces.push_back(std::move(ns));
+  }
+  membership_ = std::make_unique<Membership>(rt_, rpc_, options_.membership, generation_,
+                                             saved_ring, namespaces);
+  // Every namespace change is saved, so a restarted node serves its namespaces at once.
+  membership_->set_namespace_observer([this] {
+    ClusterState table;
+    *table.mutable_namespaces() = membership_->namespaces();
+    absl::Status saved = engine_->PutMeta(kNamespacesMeta, table.SerializeAsString());
+    if (!saved.ok()) rt_.Log(LogLevel::kWarn, "could not save the namespaces: %s", saved.ToString());
+  });
   last_ring_ = membership_->ring();
   transfer_ = std::make_unique<OwnershipTransfer>(rt_, rpc_, *membership_, *store_,
                                                   options_.coordinator.n, options_.transfer);

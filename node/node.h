@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "net/runtime.h"
@@ -37,6 +38,10 @@ struct NodeOptions {
   // past the snapshot's (safe unless the node took more generations than that since the snapshot:
   // a restart or a retired actor takes one).
   bool restored = false;
+  // Namespaces this node defines at start (a scenario's, or a config file's), merged with what it
+  // saved and what gossip brings as definitions of version 0: a later change (version >= 1)
+  // replaces them. Every node given them must be given the same.
+  std::vector<Namespace> namespaces;
 };
 
 inline constexpr uint64_t kRestoreGenerationGap = uint64_t{1} << 16;
@@ -65,6 +70,8 @@ class Node {
   AntiEntropy& anti_entropy() { return *anti_entropy_; }
   OwnershipTransfer& transfer() { return *transfer_; }
   storage::Engine& engine() { return *engine_; }
+  // The longest key a client may use (the engine stores it with its namespace's prefix).
+  size_t key_bytes_max() const { return options_.engine.key_bytes_max; }
 
  private:
   // The node's persisted sequence advanced by `step` (durable before it returns): each start

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "net/assert.h"
 #include "net/status_macros.h"
+#include "node/namespaces.h"
 
 namespace kv::node {
 
@@ -43,6 +44,7 @@ ReplicaStore::ReplicaStore(Runtime& rt, storage::Engine& engine, uint64_t actor,
 
 absl::Status ReplicaStore::Merge(PartitionId p, absl::string_view key, const Record& record,
                                  NodeId hint_for) {
+  if (hint_for == kNoNode) units_seen_ |= UnitKindBit(p);
   // Merging into the empty record puts even the first copy in the resolution's shape.
   auto merge = [this, &record](const std::optional<Record>& current)
       -> absl::StatusOr<std::optional<Record>> {
@@ -70,6 +72,7 @@ absl::StatusOr<CoordinatedWrite> ReplicaStore::CoordinateWrite(PartitionId p, ab
                                                                storage::Write write,
                                                                size_t siblings_max,
                                                                bool overwrite) {
+  units_seen_ |= UnitKindBit(p);
   const int64_t now = absl::ToUnixMicros(rt_.WallNow());
   const uint64_t counter = ++counter_;
   storage::Dot dot;

@@ -86,6 +86,8 @@ class ReplicaStore {
   // read) uses the same.
   storage::Resolution resolution() const { return resolution_; }
   storage::Engine& engine() { return engine_; }
+  // The kinds of replication unit written to in this life (node/namespaces.h UnitKindBit).
+  uint32_t units_seen() const { return units_seen_; }
 
  private:
   Runtime& rt_;
@@ -94,6 +96,7 @@ class ReplicaStore {
   ActorSource next_actor_;
   storage::Resolution resolution_;
   uint64_t counter_ = 0;  // node-wide dot counter (kept across actors of this life)
+  uint32_t units_seen_ = 1;
 };
 
 }  // namespace kv::node

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "net/status_macros.h"
+#include "node/namespaces.h"
 #include "storage/record/record_codec.h"
 
 namespace kv::node {
@@ -56,25 +57,30 @@ void OwnershipTransfer::Start() {
 void OwnershipTransfer::OnRingChange(const Ring& before, const Ring& after) {
   if (before.partition_count() != after.partition_count()) return;
   bool added = false;
+  const std::vector<uint32_t> factors =
+      ReplicationFactors(n_val_, membership_.namespaces(), store_.units_seen());
   for (PartitionId p = 0; p < after.partition_count(); ++p) {
-    const std::vector<NodeId> old_list = before.PreferenceList(p, n_val_);
-    if (!Contains(old_list, rt_.self())) continue;
-    const std::vector<NodeId> new_list = after.PreferenceList(p, n_val_);
-    // Every old replica streams its copy to each node new to the list: any of them may hold
-    // writes the others missed. One that gives the partition away makes a second pass.
-    const bool giving_away = !Contains(new_list, rt_.self());
-    if (giving_away) {
-      tasks_.add_given_away(p);
-      added = true;
-    }
-    for (NodeId target : new_list) {
-      if (Contains(old_list, target)) continue;
-      TransferTask* task = tasks_.add_tasks();
-      task->set_partition(p);
-      task->set_target(target);
-      task->set_passes_left(giving_away ? 2 : 1);
-      ++stats_.tasks_created;
-      added = true;
+    for (uint32_t n : factors) {
+      const std::vector<NodeId> old_list = before.PreferenceList(p, n);
+      if (!Contains(old_list, rt_.self())) continue;
+      const std::vector<NodeId> new_list = after.PreferenceList(p, n);
+      const PartitionId unit = StoreId({.partition = p, .n = n}, n_val_);
+      // Every old replica streams its copy to each node new to the list: any of them may hold
+      // writes the others missed. One that gives the unit away makes a second pass.
+      const bool giving_away = !Contains(new_list, rt_.self());
+      if (giving_away) {
+        tasks_.add_given_away(unit);
+        added = true;
+      }
+      for (NodeId target : new_list) {
+        if (Contains(old_list, target)) continue;
+        TransferTask* task = tasks_.add_tasks();
+        task->set_partition(unit);
+        task->set_target(target);
+        task->set_passes_left(giving_away ? 2 : 1);
+        ++stats_.tasks_created;
+        added = true;
+      }
     }
   }
   if (added) {
@@ -170,7 +176,8 @@ void OwnershipTransfer::DropGivenAway() {
       continue;
     }
     changed = true;
-    if (Contains(ring->PreferenceList(p, n_val_), rt_.self())) continue;  // a replica again
+    const IndexN unit = UnitOf(p, n_val_);
+    if (Contains(ring->PreferenceList(unit.partition, unit.n), rt_.self())) continue;  // again one
     if (store_.DropPartition(p).ok()) {
       ++stats_.partitions_dropped;
     } else {

@@ -1,5 +1,5 @@
-// Ownership transfer: when the ring changes, the data of every partition whose preference list
-// gained a node is streamed to that node, in key order and in batches, by every old replica (any
+// Ownership transfer: when the ring changes, the data of every replication unit (a partition's
+// keys of one N: node/namespaces.h) whose preference list gained a node is streamed to that node, in key order and in batches, by every old replica (any
 // of them may hold writes the others missed). Each batch's cursor is saved before the next batch,
 // so a transfer resumes where it stopped after a crash. Writes that arrive during a transfer go to
 // the new preference list; a replica write that reaches a node no longer in the key's list is

@@ -353,7 +353,7 @@ size_t HttpApi::value_bytes_max() const {
 
 size_t HttpApi::key_bytes_max() const {
   if (options_.key_bytes_max != 0) return options_.key_bytes_max;
-  return node_.started() ? node_.engine().options().key_bytes_max : kDefaultKeyBytesMax;
+  return node_.started() ? node_.key_bytes_max() : kDefaultKeyBytesMax;
 }
 
 bool HttpApi::Authorized(const http::Request& request) const {

@@ -229,7 +229,7 @@ int64_t RedisSession::WallMicros() const { return absl::ToUnixMicros(rt_.WallNow
 
 absl::Status RedisSession::CheckKey(absl::string_view key) const {
   if (key.empty()) return absl::InvalidArgumentError("empty keys are not supported");
-  const size_t limit = node_.engine().options().key_bytes_max;
+  const size_t limit = node_.key_bytes_max();
   if (key.size() > limit) {
     return absl::InvalidArgumentError(
         absl::StrCat("key too large (", key.size(), " bytes; the limit is ", limit, ")"));

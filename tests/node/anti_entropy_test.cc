@@ -57,14 +57,14 @@ TEST(AntiEntropyTest, ADeleteMissedByOneReplicaWinsInsteadOfTheOldValueComingBac
     FiberSleep(absl::Seconds(20));
     ASSERT_TRUE(client.Put(1, "k", "v").ok());
     FiberSleep(absl::Seconds(1));
-    auto read = client.Get(1, "k", 3);
+    auto read = client.Get(1, "k", {.r = 3});
     ASSERT_TRUE(read.ok());
     c.sim.network().Isolate(3);  // node 3 keeps the live value
     ASSERT_TRUE(client.Delete(1, "k", read->context()).ok());
     c.sim.network().Heal();
     FiberSleep(absl::Seconds(30));  // anti-entropy cycles
     for (NodeId coordinator : {1, 2, 3}) {
-      auto got = client.Get(coordinator, "k", 3);
+      auto got = client.Get(coordinator, "k", {.r = 3});
       values_seen.push_back(got.ok() ? got->values_size() : -1);
     }
   });
@@ -83,7 +83,7 @@ TEST(AntiEntropyTest, ExpiredValuesStayGone) {
     c.sim.network().Heal();
     before = client.Get(2, "k")->values_size();
     FiberSleep(absl::Seconds(40));  // expiry, and anti-entropy spreading the record
-    after = client.Get(3, "k", 3)->values_size();
+    after = client.Get(3, "k", {.r = 3})->values_size();
   });
   c.sim.RunFor(absl::Seconds(70));
   EXPECT_EQ(before, 1);

@@ -245,7 +245,7 @@ TEST(CoordinatorTest, ReadRepairUpdatesAReplicaThatMissedAWrite) {
     c.sim.network().Heal();
     FiberSleep(absl::Seconds(1));
     copies_before = CopiesOf(c, "k");
-    auto got = client.Get(2, "k", 3);
+    auto got = client.Get(2, "k", {.r = 3});
     ASSERT_TRUE(got.ok()) << got.status();
     FiberSleep(absl::Seconds(1));
     copies_after = CopiesOf(c, "k");
@@ -323,13 +323,13 @@ TEST(CoordinatorTest, NRAndWCanBeChosenPerRequest) {
     copies_n3 = CopiesOf(c, "three");
     errors.push_back(client.Put(1, "x", "v", {.n = 4}).status().ToString());
     errors.push_back(client.Put(1, "x", "v", {.w = 3, .n = 2}).status().ToString());
-    errors.push_back(client.Get(1, "x", 3, 2).status().ToString());
+    errors.push_back(client.Get(1, "x", {.r = 3, .n = 2}).status().ToString());
   });
   c.sim.RunFor(absl::Seconds(30));
   EXPECT_EQ(copies_n1, 1);
   EXPECT_EQ(copies_n3, 3);
   EXPECT_EQ(errors, (std::vector<std::string>{
-                        "INVALID_ARGUMENT: n = 4 exceeds the cluster's replication factor 3",
+                        "INVALID_ARGUMENT: n = 4 exceeds the replication factor 3 of namespace 'default'",
                         "INVALID_ARGUMENT: w must be between 1 and n = 2",
                         "INVALID_ARGUMENT: r must be between 1 and n = 2"}));
 }
@@ -361,11 +361,11 @@ std::vector<std::string> WriteAfterAFastClockHidYourValue(Duration clock_offset_
     FiberSleep(absl::Seconds(20));
     ASSERT_TRUE(client.Put(1, "session", "ttl", {.ttl = absl::Seconds(30), .w = 3}).ok());
     while (!jumped) FiberSleep(absl::Seconds(1));
-    auto hidden = client.Get(2, "session", /*r=*/3);
+    auto hidden = client.Get(2, "session", {.r = 3});
     ASSERT_TRUE(hidden.ok()) << hidden.status();
     EXPECT_TRUE(Values(*hidden).empty()) << "by node 2's clock the value has expired";
     ASSERT_TRUE(client.Put(2, "session", "next", {.context = hidden->context(), .w = 3}).ok());
-    auto seen = client.Get(1, "session", /*r=*/3);
+    auto seen = client.Get(1, "session", {.r = 3});
     ASSERT_TRUE(seen.ok()) << seen.status();
     seen_by_node_1 = Values(*seen);
   });

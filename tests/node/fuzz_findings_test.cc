@@ -172,8 +172,10 @@ TEST(FuzzFindingsTest, AntiEntropyRequestsForPartitionsOutsideTheRingAreRefused)
     inside = rpc.Call(1, "aae.keys", k.SerializeAsString(), absl::Seconds(1)).status().ToString();
   });
   c.sim.RunFor(absl::Seconds(15));
-  EXPECT_EQ(level, "INVALID_ARGUMENT: partition 1073741824 is not in the ring (it has 64)");
-  EXPECT_EQ(keys, "INVALID_ARGUMENT: partition 4000000000 is not in the ring (it has 64)");
+  EXPECT_EQ(level, "INVALID_ARGUMENT: partition 1073741824 is not in the ring (it has 64 partitions, and "
+            "units of N up to 15)");
+  EXPECT_EQ(keys, "INVALID_ARGUMENT: partition 4000000000 is not in the ring (it has 64 partitions, and "
+            "units of N up to 15)");
   EXPECT_EQ(inside, "OK");
 }
 

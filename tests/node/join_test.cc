@@ -22,7 +22,7 @@ TEST(JoinTest, ANodeRunningAloneJoinsAClusterAndKeepsItsData) {
     FiberSleep(absl::Seconds(20));
     // Node 4 serves alone (N=3 puts with W=1 land on its own copy only).
     ASSERT_TRUE(client.Put(4, "solo", "mine", {.w = 1}).ok());
-    auto got = client.Get(4, "solo", 1);
+    auto got = client.Get(4, "solo", {.r = 1});
     ASSERT_TRUE(got.ok()) << got.status();
     if (got->values_size() == 1) alone_read = got->values(0).value();
     refused = c.node(2).membership().JoinThrough(1).ToString();

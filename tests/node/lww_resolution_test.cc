@@ -43,13 +43,13 @@ Outcome WriteConcurrentlyWithOneContext(storage::Resolution resolution) {
   c.AddClient([&](Runtime&, KvClient& client) {
     FiberSleep(absl::Seconds(20));  // the ring forms
     ASSERT_TRUE(client.Put(3, "k", "v0").ok());
-    auto read = client.Get(3, "k", 3);
+    auto read = client.Get(3, "k", {.r = 3});
     ASSERT_TRUE(read.ok()) << read.status();
     context = read->context();
     FiberSleep(absl::Seconds(10));
     put(client, 1, "from n1");
     FiberSleep(absl::Seconds(10));
-    auto after = client.Get(3, "k", 3);
+    auto after = client.Get(3, "k", {.r = 3});
     ASSERT_TRUE(after.ok()) << after.status();
     for (const ClientValue& v : after->values()) out.values.push_back(v.value());
     std::sort(out.values.begin(), out.values.end());
