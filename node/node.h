@@ -70,6 +70,7 @@ class Node {
   AntiEntropy& anti_entropy() { return *anti_entropy_; }
   OwnershipTransfer& transfer() { return *transfer_; }
   storage::Engine& engine() { return *engine_; }
+  const NodeOptions& options() const { return options_; }
   // The longest key a client may use (the engine stores it with its namespace's prefix).
   size_t key_bytes_max() const { return options_.engine.key_bytes_max; }
 

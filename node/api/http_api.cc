@@ -17,7 +17,10 @@
 #include "absl/time/time.h"
 #include "net/assert.h"
 #include "nlohmann/json.hpp"
+#include "node/api/access.h"
+#include "node/api/namespace_json.h"
 #include "node/kv.pb.h"
+#include "node/namespaces.h"
 
 namespace kv::node {
 
@@ -242,10 +245,12 @@ absl::StatusOr<int64_t> TtlMicros(const http::Request& request) {
 // Where a request goes, from its target alone.
 struct HttpApi::Route {
   enum class Kind {
-    kKv, kHealth, kCluster, kMetrics, kJoin, kLeave, kDecommission, kBackup, kUnknown
+    kKv, kNamespaces, kNamespace, kHealth, kCluster, kMetrics, kJoin, kLeave, kDecommission,
+    kBackup, kUnknown
   };
   Kind kind = Kind::kUnknown;
   std::string key;  // kKv: the decoded key; kDecommission: the node as written
+  std::string ns;   // kKv, kNamespace: the decoded namespace ("" = default, for /kv/)
   absl::btree_map<std::string, std::string> query;  // decoded; the last of repeated names wins
   std::string error;                                // non-empty: the target is malformed (400)
 
@@ -254,6 +259,8 @@ struct HttpApi::Route {
     switch (kind) {
       case Kind::kKv:
         return "GET, PUT, DELETE";
+      case Kind::kNamespace:
+        return "GET, PUT";
       case Kind::kJoin:
       case Kind::kLeave:
       case Kind::kDecommission:
@@ -270,6 +277,10 @@ struct HttpApi::Route {
     switch (kind) {
       case Kind::kKv:
         return method == "GET" ? "get" : method == "PUT" ? "put" : "delete";
+      case Kind::kNamespaces:
+        return "namespaces";
+      case Kind::kNamespace:
+        return method == "GET" ? "namespace" : "define_namespace";
       case Kind::kHealth:
         return "health";
       case Kind::kCluster:
@@ -307,13 +318,29 @@ HttpApi::Route HttpApi::ParseTarget(absl::string_view target) {
   const absl::string_view path = target.substr(0, question);
   const absl::string_view query =
       question == absl::string_view::npos ? absl::string_view() : target.substr(question + 1);
-  if (absl::StartsWith(path, "/kv/")) {
+  // The key of /kv/{key} (or of /ns/{ns}/kv/{key}): `encoded` after the prefix.
+  auto take_key = [&route](absl::string_view encoded) {
     route.kind = Kind::kKv;
-    if (!PercentDecode(path.substr(4), false, &route.key)) {
+    if (!PercentDecode(encoded, false, &route.key)) {
       route.error = "malformed percent-encoding in the key";
     } else if (route.key.empty()) {
       route.error = "empty key";
     }
+  };
+  if (absl::StartsWith(path, "/kv/")) {
+    take_key(path.substr(4));
+  } else if (path == "/ns" || path == "/ns/") {
+    route.kind = Kind::kNamespaces;
+  } else if (absl::StartsWith(path, "/ns/")) {
+    const absl::string_view rest = path.substr(4);
+    const size_t slash = rest.find('/');
+    const bool decoded = PercentDecode(rest.substr(0, slash), false, &route.ns);
+    if (slash == absl::string_view::npos) {
+      route.kind = Kind::kNamespace;
+    } else if (absl::StartsWith(rest.substr(slash), "/kv/")) {
+      take_key(rest.substr(slash + 4));
+    }
+    if (!decoded) route.error = "malformed percent-encoding in the namespace";
   } else if (path == "/health") {
     route.kind = Kind::kHealth;
   } else if (path == "/cluster") {
@@ -356,20 +383,26 @@ size_t HttpApi::key_bytes_max() const {
   return node_.started() ? node_.key_bytes_max() : kDefaultKeyBytesMax;
 }
 
-bool HttpApi::Authorized(const http::Request& request) const {
-  if (options_.client_token.empty()) return true;
+std::optional<std::string> HttpApi::BearerToken(const http::Request& request) {
   std::optional<absl::string_view> auth = request.header("Authorization");
-  if (!auth.has_value()) return false;
+  if (!auth.has_value()) return std::nullopt;
   absl::string_view value = absl::StripAsciiWhitespace(*auth);
-  if (value.size() < 7 || !absl::EqualsIgnoreCase(value.substr(0, 7), "Bearer ")) return false;
-  const absl::string_view token = absl::StripAsciiWhitespace(value.substr(7));
-  const std::string& want = options_.client_token;
-  // Compared without an early exit, so timing does not tell how much of a guess was right.
-  unsigned char diff = token.size() == want.size() ? 0 : 1;
-  for (size_t i = 0; i < want.size(); ++i) {
-    diff |= static_cast<unsigned char>(want[i] ^ (i < token.size() ? token[i] : 0));
+  if (value.size() < 7 || !absl::EqualsIgnoreCase(value.substr(0, 7), "Bearer ")) {
+    return std::string();  // something presented, and it is no token: opens nothing
   }
-  return diff == 0;
+  return std::string(absl::StripAsciiWhitespace(value.substr(7)));
+}
+
+bool HttpApi::Authorized(const http::Request& request, const Route& route) const {
+  using Kind = Route::Kind;
+  if (route.kind == Kind::kHealth) return true;
+  const std::optional<std::string> token = BearerToken(request);
+  if (route.kind != Kind::kKv) return api::MayAdminister(options_.client_token, token);
+  const Namespace* def = nullptr;
+  if (!IsDefaultNamespace(route.ns) && node_.started()) {
+    def = node_.membership().FindNamespace(route.ns);
+  }
+  return api::MayUseNamespace(options_.client_token, def, token);
 }
 
 HttpApi::Handled HttpApi::Handle(const http::Request& request) {
@@ -385,7 +418,7 @@ HttpApi::Handled HttpApi::Dispatch(const http::Request& request, const Route& ro
   const absl::string_view method = request.method;
   Handled h;
   h.op = "unknown";
-  if (route.kind != Kind::kHealth && !Authorized(request)) {
+  if (!Authorized(request, route)) {
     h.response = TextResponse(401, "missing or wrong bearer token");
     h.response.headers.push_back({"WWW-Authenticate", "Bearer"});
     return h;
@@ -428,6 +461,11 @@ http::Response HttpApi::Serve(const http::Request& request, const Route& route) 
     case Kind::kKv:
       if (request.method == "GET") return Get(request, route);
       return Put(request, route, request.method == "DELETE");
+    case Kind::kNamespaces:
+      return Namespaces();
+    case Kind::kNamespace:
+      if (request.method == "GET") return ShowNamespace(route.ns);
+      return DefineNamespace(request, route.ns);
     case Kind::kHealth:
       return Health();
     case Kind::kCluster:
@@ -461,6 +499,7 @@ http::Response HttpApi::Put(const http::Request& request, const Route& route, bo
   }
   ClientPut put;
   put.set_key(route.key);
+  put.set_ns(route.ns);
   put.set_tombstone(tombstone);
   if (!tombstone) put.set_value(request.body);
   absl::StatusOr<std::string> context = ContextHeader(request);
@@ -522,6 +561,7 @@ http::Response HttpApi::Get(const http::Request& request, const Route& route) {
   }
   ClientGet get;
   get.set_key(route.key);
+  get.set_ns(route.ns);
   get.set_r(*r);
   get.set_n(*n);
   absl::StatusOr<ClientGetReply> reply = node_.coordinator().Get(get);
@@ -641,6 +681,48 @@ http::Response HttpApi::Backup(const Route& route) {
   r.body = *std::move(written);
   if (!absl::EndsWith(r.body, "\n")) r.body += "\n";
   return r;
+}
+
+http::Response HttpApi::Namespaces() {
+  json list = json::array();
+  list.push_back(api::DefaultNamespaceJson(node_.options().coordinator,
+                                           !options_.client_token.empty()));
+  for (const Namespace& ns : node_.membership().namespaces()) list.push_back(api::NamespaceJson(ns));
+  return JsonResponse(200, {{"namespaces", std::move(list)}});
+}
+
+http::Response HttpApi::ShowNamespace(const std::string& name) {
+  if (IsDefaultNamespace(name)) {
+    return JsonResponse(200, api::DefaultNamespaceJson(node_.options().coordinator,
+                                                       !options_.client_token.empty()));
+  }
+  const Namespace* def = node_.membership().FindNamespace(name);
+  if (def == nullptr) return TextResponse(404, absl::StrCat("no namespace '", name, "'"));
+  return JsonResponse(200, api::NamespaceJson(*def));
+}
+
+http::Response HttpApi::DefineNamespace(const http::Request& request, const std::string& name) {
+  // A new namespace starts from the default one's settings; a known one from its definition.
+  Namespace base;
+  if (const Namespace* def = node_.membership().FindNamespace(name); def != nullptr) {
+    base = *def;
+  } else {
+    const CoordinatorOptions& o = node_.options().coordinator;
+    base.set_name(name);
+    base.set_n(o.n);
+    base.set_r(o.r);
+    base.set_w(o.w);
+    base.set_strict(!o.sloppy);
+  }
+  const bool created = base.version() == 0;
+  absl::StatusOr<Namespace> wanted = api::NamespaceFromJson(request.body, base);
+  KV_RETURN_RESPONSE_IF_ERROR(wanted.status());
+  absl::StatusOr<Namespace> defined = node_.membership().DefineNamespace(*std::move(wanted));
+  if (!defined.ok()) {
+    return TextResponse(absl::IsFailedPrecondition(defined.status()) ? 409 : 400,
+                        defined.status().message());
+  }
+  return JsonResponse(created ? 201 : 200, api::NamespaceJson(*defined));
 }
 
 http::Response HttpApi::Leave() {

@@ -16,6 +16,13 @@
 //                                        "context"} with 200, or 404 when there are no values
 //   DELETE /kv/{key}   X-Kv-Context optional (without: deletes every value the coordinating
 //                      replica holds, as Redis DEL); ?w= ?n=  -> 204 with X-Kv-Context
+//   GET /ns/{ns}/kv/{key}, PUT ..., DELETE ...   the same, for a key of namespace {ns}
+//                      (node/namespaces.h; /kv/{key} is the namespace "default"); 404 for a
+//                      namespace this node does not know
+//   GET  /ns           {"namespaces":[...]}: every namespace, "default" first (namespace_json.h)
+//   GET  /ns/{ns}      one namespace's definition -> 200, or 404
+//   PUT  /ns/{ns}      JSON body: defines the namespace, or changes the fields named (N excepted)
+//                      -> 201 (new) / 200 with the definition; 400 bad definition, 409 N changed
 //   GET  /health       200 {"status":"ok","node":id} once the node started, else 503
 //   GET  /cluster      JSON: this node, the ring, members (status, liveness, generation,
 //                      partitions owned), hints pending, transfers in progress
@@ -30,8 +37,9 @@
 // absl::Status code: INVALID_ARGUMENT 400, NOT_FOUND 404, FAILED_PRECONDITION (e.g. too many
 // siblings) 409, UNAVAILABLE / DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED (no quorum) 503, others
 // 500; a value over the limit 413; an unknown path 404; a known path with another method 405 with
-// Allow; an unknown query parameter 400 (a typo is not silently ignored). With a client token set,
-// every request but those to /health needs "Authorization: Bearer <token>" (else 401).
+// Allow; an unknown query parameter 400 (a typo is not silently ignored). Tokens (else 401):
+// node/api/access.h's rule, with "Authorization: Bearer <token>": the client token opens
+// everything but /health (which needs none), a namespace's token only that namespace's keys.
 //
 // Threading: the node process's fibers; Handle may suspend (quorum requests). One HttpApi serves
 // any number of connections.
@@ -39,6 +47,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -106,7 +115,13 @@ class HttpApi {
   http::Response Leave();
   http::Response Backup(const Route& route);
   http::Response Decommission(absl::string_view node);
-  bool Authorized(const http::Request& request) const;
+  http::Response Namespaces();
+  http::Response ShowNamespace(const std::string& name);
+  http::Response DefineNamespace(const http::Request& request, const std::string& name);
+  // The bearer token presented (nullopt: no Authorization header; "" if it is not a bearer one).
+  static std::optional<std::string> BearerToken(const http::Request& request);
+  // node/api/access.h's rule for `route`.
+  bool Authorized(const http::Request& request, const Route& route) const;
 
   Runtime& rt_;
   Node& node_;

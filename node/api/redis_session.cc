@@ -10,6 +10,8 @@
 #include "absl/strings/match.h"
 #include "net/assert.h"
 #include "net/status_macros.h"
+#include "node/api/access.h"
+#include "node/namespaces.h"
 
 namespace kv::api {
 
@@ -63,17 +65,6 @@ std::optional<int64_t> Add(int64_t a, int64_t b) {
   return out;
 }
 
-// Compares without an early exit, so the time taken does not reveal the matching prefix.
-bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
-  const size_t n = std::max(a.size(), b.size());
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<unsigned char>(x ^ y);
-  }
-  return diff == 0;
-}
 
 // Redis's rule for client names: printable ASCII without spaces.
 bool ValidClientName(absl::string_view name) {
@@ -222,7 +213,23 @@ bool RedisSession::Admit(const Command& command, const Args& args, RespWriter& o
     out.Error("LOADING the node is starting");
     return false;
   }
+  if (command.needs_store && !MayUse(ns_)) {
+    out.Error(NoPermission(ns_));
+    return false;
+  }
   return true;
+}
+
+bool RedisSession::MayUse(absl::string_view ns) const {
+  const node::Namespace* def =
+      node::IsDefaultNamespace(ns) ? nullptr : node_.membership().FindNamespace(ns);
+  return MayUseNamespace(options_.auth_token, def, token_);
+}
+
+std::string RedisSession::NoPermission(absl::string_view ns) {
+  return absl::StrCat("NOPERM this connection's password does not open namespace '",
+                      node::IsDefaultNamespace(ns) ? node::kDefaultNamespace : ns,
+                      "' (AUTH with its token or the cluster's)");
 }
 
 int64_t RedisSession::WallMicros() const { return absl::ToUnixMicros(rt_.WallNow()); }
@@ -262,6 +269,7 @@ void RedisSession::ReplyStatus(const absl::Status& status, RespWriter& out) {
 absl::StatusOr<RedisSession::Read> RedisSession::ReadKey(absl::string_view key) {
   node::ClientGet request;
   request.set_key(std::string(key));
+  request.set_ns(ns_);
   ASSIGN_OR_RETURN(node::ClientGetReply reply, node_.coordinator().Get(request));
   Read read;
   read.context = reply.context();
@@ -280,6 +288,7 @@ absl::Status RedisSession::WriteKey(absl::string_view key, const WriteSpec& spec
   KV_ASSERT(spec.ttl_micros >= 0);
   node::ClientPut request;
   request.set_key(std::string(key));
+  request.set_ns(ns_);
   if (spec.tombstone) {
     request.set_tombstone(true);
   } else {
@@ -623,7 +632,18 @@ void RedisSession::DbSize(const Args&, RespWriter& out) {
 void RedisSession::Select(const Args& args, RespWriter& out) {
   int64_t db = 0;
   if (!ParseRespInteger(args[1], &db)) return (void)out.Error(kErrNotInteger);
-  if (db != 0) return (void)out.Error("ERR DB index is out of range");
+  if (db < 0) return (void)out.Error("ERR DB index is out of range");
+  // Database n is the namespace named n (0: the default one).
+  const std::string ns = db == 0 ? "" : absl::StrCat(db);
+  if (db != 0) {
+    if (!node_.started()) return (void)out.Error("LOADING the node is starting");
+    if (node_.membership().FindNamespace(ns) == nullptr) {
+      return (void)out.Error(absl::StrCat("ERR DB index is out of range: no namespace '", ns,
+                                          "' (kvctl ns create ", ns, ")"));
+    }
+  }
+  if (!MayUse(ns)) return (void)out.Error(NoPermission(ns));
+  ns_ = ns;
   out.SimpleString("OK");
 }
 
@@ -702,6 +722,15 @@ void RedisSession::Client(const Args& args, RespWriter& out) {
 }
 
 absl::Status RedisSession::CheckPassword(absl::string_view user, absl::string_view password) {
+  const bool user_ok = user.empty() || user == "default";
+  // The cluster's password, or a namespace's (which then opens only that namespace).
+  static const google::protobuf::RepeatedPtrField<node::Namespace> kNone;
+  const auto& namespaces = node_.started() ? node_.membership().namespaces() : kNone;
+  if (user_ok && IsKnownToken(options_.auth_token, namespaces, password)) {
+    token_ = std::string(password);
+    authenticated_ = true;
+    return absl::OkStatus();
+  }
   if (options_.auth_token.empty()) {
     // Redis's default user without a password accepts any password given with its name.
     if (user.empty()) {
@@ -710,14 +739,8 @@ absl::Status RedisSession::CheckPassword(absl::string_view user, absl::string_vi
           "Are you sure your configuration is correct?");
     }
     if (user == "default") return absl::OkStatus();
-    return absl::PermissionDeniedError(kErrWrongPass);
   }
-  const bool user_ok = user.empty() || user == "default";
-  if (!ConstantTimeEquals(password, options_.auth_token) || !user_ok) {
-    return absl::PermissionDeniedError(kErrWrongPass);
-  }
-  authenticated_ = true;
-  return absl::OkStatus();
+  return absl::PermissionDeniedError(kErrWrongPass);
 }
 
 void RedisSession::Auth(const Args& args, RespWriter& out) {

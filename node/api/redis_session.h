@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,9 @@ namespace kv::api {
 struct RedisSessionOptions {
   // The password AUTH (or HELLO ... AUTH) must present, for the user "default"; empty: none.
   // While a session is not authenticated every command but AUTH, HELLO and QUIT answers
-  // "NOAUTH Authentication required.".
+  // "NOAUTH Authentication required.". A namespace's token is a password too, opening only
+  // that namespace (SELECT n chooses namespace "n"; node/api/access.h): commands on a
+  // namespace the password does not open answer "NOPERM ...".
   std::string auth_token;
   // The cluster's replication settings, as configured (NodeOptions::coordinator), for INFO and
   // the DBSIZE estimate; the node does not expose its options.
@@ -132,6 +135,9 @@ class RedisSession {
   void Hello(const Args& args, RespWriter& out);
   void Auth(const Args& args, RespWriter& out);
 
+  // May this connection use namespace `ns` (node/api/access.h)? REQUIRES: node_.started().
+  bool MayUse(absl::string_view ns) const;
+  static std::string NoPermission(absl::string_view ns);
   // AUTH's check: OK, or the WRONGPASS/ERR reply text.
   absl::Status CheckPassword(absl::string_view user, absl::string_view password);
   // INFO's text for the requested sections.
@@ -147,6 +153,10 @@ class RedisSession {
   uint64_t id_;
   std::string name_;
   bool authenticated_;
+  // The namespace SELECT chose ("" = default: database 0; database n is namespace "n").
+  std::string ns_;
+  // The password AUTH accepted (the cluster's or a namespace's): node/api/access.h.
+  std::optional<std::string> token_;
 };
 
 // The value a Redis read shows among a key's siblings: the one with the greatest wall_micros,

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -329,6 +330,91 @@ TEST(HttpApiTest, WithAClientTokenRequestsWithoutItGet401ButHealthDoesNot) {
   EXPECT_EQ(nlohmann::json::parse(health.body),
             nlohmann::json::parse(R"({"status":"ok","node":1})"));
   EXPECT_EQ(metrics.status, 401);
+}
+
+TEST(HttpApiTest, NamespacesAreDefinedListedAndKeepTheirKeysApart) {
+  HttpCluster h(21);
+  http::Response created, n_change, changed, bad_name, is_default, unknown_field, list, missing;
+  http::Response plain, tenant, unknown_ns;
+  ASSERT_TRUE(h.Run([&] {
+    Client c1(h.Connect(1));
+    created = c1.Call(Request("PUT", "/ns/tenant-1", {}, R"({"n": 2, "r": 1, "w": 1, "ttl": 30})"));
+    n_change = c1.Call(Request("PUT", "/ns/tenant-1", {}, R"({"n": 3})"));
+    changed = c1.Call(Request("PUT", "/ns/tenant-1", {}, R"({"r": 2})"));
+    bad_name = c1.Call(Request("PUT", "/ns/bad%20name", {}, "{}"));
+    is_default = c1.Call(Request("PUT", "/ns/default", {}, "{}"));
+    unknown_field = c1.Call(Request("PUT", "/ns/x", {}, R"({"replicas": 3})"));
+    FiberSleep(absl::Seconds(5));  // gossip
+    Client c2(h.Connect(2));
+    list = c2.Call(Request("GET", "/ns"));
+    missing = c2.Call(Request("GET", "/ns/nope"));
+    ASSERT_EQ(c2.Call(Request("PUT", "/kv/k", {}, "plain")).status, 204);
+    ASSERT_EQ(c2.Call(Request("PUT", "/ns/tenant-1/kv/k", {}, "tenant")).status, 204);
+    Client c3(h.Connect(3));
+    plain = c3.Call(Request("GET", "/kv/k"));
+    tenant = c3.Call(Request("GET", "/ns/tenant-1/kv/k"));
+    unknown_ns = c3.Call(Request("GET", "/ns/nope/kv/k"));
+  }));
+  using nlohmann::json;
+  EXPECT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(json::parse(created.body), json::parse(R"({"name":"tenant-1","n":2,"r":1,"w":1,
+      "quorum":"sloppy","ttl":30.0,"siblings_max":0,"token":false,"version":1})"));
+  EXPECT_EQ(n_change.status, 409);
+  EXPECT_EQ(n_change.body, "namespace 'tenant-1' has N=2; N cannot change once a namespace is "
+                           "defined (its keys are placed by it)\n");
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_EQ(json::parse(changed.body)["version"], 2);
+  EXPECT_EQ(json::parse(changed.body)["r"], 2);
+  EXPECT_EQ(bad_name.status, 400);
+  EXPECT_EQ(bad_name.body, "namespace 'bad name': a name is letters, digits, '_' and '-' only\n");
+  EXPECT_EQ(is_default.status, 400);
+  EXPECT_EQ(unknown_field.status, 400);
+  EXPECT_EQ(unknown_field.body, "unknown field \"replicas\" (known: n, r, w, quorum, ttl, "
+                                "siblings_max, token)\n");
+  ASSERT_EQ(list.status, 200);
+  const json names = json::parse(list.body)["namespaces"];
+  ASSERT_EQ(names.size(), 2u) << list.body;
+  EXPECT_EQ(names[0]["name"], "default");
+  EXPECT_EQ(names[0]["n"], 3);
+  EXPECT_EQ(names[1]["name"], "tenant-1");
+  EXPECT_EQ(names[1]["version"], 2);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.body, "plain");
+  EXPECT_EQ(Header(plain, "X-Kv-Expires"), "");
+  EXPECT_EQ(tenant.status, 200);
+  EXPECT_EQ(tenant.body, "tenant");
+  EXPECT_NE(Header(tenant, "X-Kv-Expires"), "") << "the namespace's default TTL";
+  EXPECT_EQ(unknown_ns.status, 404);
+  EXPECT_EQ(unknown_ns.body, "no namespace 'nope' (kvctl ns create nope)\n");
+}
+
+TEST(HttpApiTest, ANamespaceTokenOpensThatNamespaceOnly) {
+  HttpCluster h(22, {.client_token = "admin"});
+  std::vector<int> statuses;
+  ASSERT_TRUE(h.Run([&] {
+    Client c(h.Connect(1));
+    const http::Headers admin = {{"Authorization", "Bearer admin"}};
+    const http::Headers ta = {{"Authorization", "Bearer ta"}};
+    ASSERT_EQ(c.Call(Request("PUT", "/ns/a", admin, R"({"token": "ta"})")).status, 201);
+    ASSERT_EQ(c.Call(Request("PUT", "/ns/b", admin, R"({"token": "tb"})")).status, 201);
+    ASSERT_EQ(c.Call(Request("PUT", "/ns/open", admin, "{}")).status, 201);
+    for (const auto& [method, target, headers] : std::vector<std::tuple<std::string, std::string, http::Headers>>{
+             {"PUT", "/ns/a/kv/k", ta},         // 204: its own namespace
+             {"GET", "/ns/a/kv/k", ta},         // 200
+             {"GET", "/ns/b/kv/k", ta},         // 401: another tenant's
+             {"GET", "/ns/open/kv/k", ta},      // 401: not opened by this token
+             {"GET", "/kv/k", ta},              // 401: the default namespace
+             {"GET", "/cluster", ta},           // 401: administration
+             {"PUT", "/ns/a", ta},              // 401: nor may it redefine its namespace
+             {"GET", "/ns/a/kv/k", {}},         // 401: no token
+             {"GET", "/ns/a/kv/k", admin}}) {   // 200: the client token opens all
+      statuses.push_back(
+          c.Call(Request(method, target, headers, method == "PUT" && target == "/ns/a/kv/k" ? "v"
+                                                  : method == "PUT" ? "{}" : "")).status);
+    }
+  }));
+  EXPECT_EQ(statuses, (std::vector<int>{204, 200, 401, 401, 401, 401, 401, 401, 200}));
 }
 
 TEST(HttpApiTest, ClientErrorsGet400404405And413WithAOneLineMessage) {

@@ -401,7 +401,8 @@ TEST(RedisTest, ConnectionAndServerCommands) {
     EXPECT_EQ(r.Call({"ping", "hi"}), Bulk("hi"));
     EXPECT_EQ(r.Call({"ECHO", "hello"}), Bulk("hello"));
     EXPECT_EQ(r.Call({"SELECT", "0"}), kOk);
-    EXPECT_EQ(r.Call({"SELECT", "1"}), "-ERR DB index is out of range\r\n");
+    EXPECT_EQ(r.Call({"SELECT", "1"}),
+            "-ERR DB index is out of range: no namespace '1' (kvctl ns create 1)\r\n");
     EXPECT_EQ(r.Call({"CONFIG", "GET", "save"}), "*2\r\n" + Bulk("save") + Bulk(""));
     EXPECT_EQ(r.Call({"CONFIG", "GET", "appendonly"}), "*2\r\n" + Bulk("appendonly") + Bulk("no"));
     EXPECT_EQ(r.Call({"CONFIG", "GET", "nothing*"}), "*0\r\n");
@@ -574,6 +575,60 @@ TEST(RedisTest, ConnectionsAreCountedWhileTheyLast) {
     FiberSleep(absl::Milliseconds(10));
     EXPECT_EQ(cluster.stats[1].connected_clients, 0u) << "closing the client end ends them";
     EXPECT_EQ(cluster.stats[1].connections_received, 2u);
+  });
+}
+
+// SELECT n uses namespace "n"; keys of equal names in two databases are apart; a namespace's
+// password opens that namespace and nothing else.
+TEST(RedisTest, SelectChoosesANamespaceAndItsPasswordOpensOnlyIt) {
+  Cluster cluster(8);
+  RunClient(cluster, [&](node::KvClient&) {
+    node::Namespace one;
+    one.set_name("1");
+    one.set_n(3);
+    one.set_r(2);
+    one.set_w(2);
+    ASSERT_TRUE(cluster.c.node(1).membership().DefineNamespace(one).ok());
+    one.set_name("2");
+    one.set_token("p2");
+    ASSERT_TRUE(cluster.c.node(1).membership().DefineNamespace(one).ok());
+    FiberSleep(absl::Seconds(5));  // gossip
+    RedisSessionOptions secured;
+    secured.auth_token = "admin";
+    RedisConnection r(cluster, 2, secured);
+    EXPECT_EQ(r.Call({"AUTH", "admin"}), kOk);
+    EXPECT_EQ(r.Call({"SET", "k", "zero"}), kOk);
+    EXPECT_EQ(r.Call({"SELECT", "1"}), kOk);
+    EXPECT_EQ(r.Call({"GET", "k"}), kNull);
+    EXPECT_EQ(r.Call({"SET", "k", "one"}), kOk);
+    EXPECT_EQ(r.Call({"SELECT", "0"}), kOk);
+    EXPECT_EQ(r.Call({"GET", "k"}), Bulk("zero"));
+    EXPECT_EQ(r.Call({"SELECT", "-1"}), "-ERR DB index is out of range\r\n");
+
+    RedisConnection tenant(cluster, 3, secured);
+    EXPECT_EQ(tenant.Call({"AUTH", "p2"}), kOk);
+    EXPECT_EQ(tenant.Call({"GET", "k"}),
+              "-NOPERM this connection's password does not open namespace 'default' (AUTH with "
+              "its token or the cluster's)\r\n");
+    EXPECT_EQ(tenant.Call({"SELECT", "1"}),
+              "-NOPERM this connection's password does not open namespace '1' (AUTH with its "
+              "token or the cluster's)\r\n");
+    EXPECT_EQ(tenant.Call({"SELECT", "2"}), kOk);
+    EXPECT_EQ(tenant.Call({"SET", "k", "two"}), kOk);
+    EXPECT_EQ(tenant.Call({"GET", "k"}), Bulk("two"));
+    EXPECT_EQ(r.Call({"SELECT", "2"}), kOk) << "the cluster's password opens every namespace";
+    EXPECT_EQ(r.Call({"GET", "k"}), Bulk("two"));
+
+    // Without a cluster password, a namespace's password is still needed for its namespace.
+    RedisConnection open(cluster, 1);
+    EXPECT_EQ(open.Call({"SELECT", "2"}),
+              "-NOPERM this connection's password does not open namespace '2' (AUTH with its "
+              "token or the cluster's)\r\n");
+    EXPECT_EQ(open.Call({"SELECT", "1"}), kOk);
+    EXPECT_EQ(open.Call({"GET", "k"}), Bulk("one"));
+    EXPECT_EQ(open.Call({"AUTH", "p2"}), kOk);
+    EXPECT_EQ(open.Call({"SELECT", "2"}), kOk);
+    EXPECT_EQ(open.Call({"GET", "k"}), Bulk("two"));
   });
 }
 
