@@ -217,6 +217,48 @@ TEST(RealClusterTest, TheTokenAndTheClusterSecretKeepOutsidersOut) {
   EXPECT_NE(alone->LogTail(1, 200).find("secret"), std::string::npos) << alone->LogTail(1);
 }
 
+// Namespaces over real sockets: kvctl defines them with their own tokens; curl (HTTP) and
+// redis-cli (SELECT by number) use them; a tenant's token opens its namespace and nothing else.
+TEST(RealClusterTest, NamespacesThroughKvctlCurlAndRedisCli) {
+  std::unique_ptr<LocalCluster> c = StartCluster("ns", {"--token", "admin"}, "admin");
+  ASSERT_NE(c, nullptr);
+  const std::string n1 = absl::StrCat("--node ", c->http_address(1), " --token admin");
+  const std::string created = Kvctl(absl::StrCat(n1, " ns create tenant --n 2 --r 1 --w 1 --ttl 1h "
+                                                      "--ns-token tt"));
+  EXPECT_NE(created.find("created namespace tenant"), std::string::npos) << created;
+  EXPECT_NE(Kvctl(absl::StrCat(n1, " ns create 5 --ns-token t5")).find("status=0"), std::string::npos);
+  EXPECT_NE(Kvctl(absl::StrCat(n1, " ns create tenant")).find("already exists"), std::string::npos);
+  // Gossip takes them to node 3.
+  int seen = 0;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10); seen != 200 && absl::Now() < deadline;) {
+    seen = Http(*c, 3, "GET", "/ns/5", "", {{"Authorization", "Bearer admin"}}).status;
+    if (seen != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(seen, 200);
+  const std::string listed = Kvctl(absl::StrCat(n1, " ns list"));
+  EXPECT_NE(listed.find("tenant               2   1   1   sloppy  1h         (node's)     yes"),
+            std::string::npos) << listed;
+
+  const std::string n3 = absl::StrCat("--node ", c->http_address(3));
+  EXPECT_NE(Kvctl(absl::StrCat(n3, " --token tt --ns tenant put k mine")).find("status=0"),
+            std::string::npos);
+  EXPECT_NE(Kvctl(absl::StrCat(n3, " --token tt get k")).find("401"), std::string::npos)
+      << "a tenant's token does not open the default namespace";
+  EXPECT_EQ(Shell(absl::StrCat("curl -s -H 'Authorization: Bearer tt' http://", c->http_address(2),
+                               "/ns/tenant/kv/k")),
+            "mine");
+  EXPECT_EQ(Shell(absl::StrCat("curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer "
+                               "tt' http://", c->http_address(2), "/ns/5/kv/k")),
+            "401");
+  auto [rhost, rport] = HostPort(c->redis_address(2));
+  const std::string cli = absl::StrCat("redis-cli --no-auth-warning -h ", rhost, " -p ", rport);
+  EXPECT_EQ(Shell(absl::StrCat(cli, " -a t5 -n 5 SET k five")), "OK\n");
+  EXPECT_EQ(Shell(absl::StrCat(cli, " -a t5 -n 5 GET k")), "five\n");
+  EXPECT_NE(Shell(absl::StrCat(cli, " -a t5 GET k 2>&1")).find("NOPERM"), std::string::npos);
+  EXPECT_EQ(Shell(absl::StrCat(cli, " -a admin -n 5 GET k")), "five\n");
+  EXPECT_EQ(Shell(absl::StrCat(cli, " -a admin GET k")), "\n") << "the default namespace's k";
+}
+
 // Bad input over real sockets: a connection flood past connections_max is refused while the
 // connections already open keep working; a malformed RESP frame and a malformed HTTP request
 // close only their own connection.

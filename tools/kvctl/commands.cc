@@ -10,24 +10,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
+#include "tools/kvctl/reply.h"
 
 namespace kv::kvctl {
 namespace {
 
 using json = nlohmann::json;
-
-int Fail(const absl::Status& status) {
-  std::cerr << "kvctl: " << status.message() << "\n";
-  return 1;
-}
-
-// A reply that is not what the command expected: the node's message, trimmed.
-int FailReply(const HttpReply& reply) {
-  std::string body = reply.body;
-  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
-  std::cerr << "kvctl: " << reply.status << ": " << body << "\n";
-  return 1;
-}
 
 // A value as text: printable bytes as they are, others escaped (C style).
 std::string Printable(const std::string& bytes) {
@@ -35,20 +23,6 @@ std::string Printable(const std::string& bytes) {
     if (c < 0x20 || c >= 0x7f) return absl::StrCat("\"", absl::CHexEscape(bytes), "\"");
   }
   return bytes;
-}
-
-absl::StatusOr<json> ParseJson(const HttpReply& reply) {
-  json parsed = json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    return absl::DataLossError(absl::StrCat("the node answered ", reply.status,
-                                            " with a body that is not JSON"));
-  }
-  return parsed;
-}
-
-std::string Str(const json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
 }
 
 void ShowValues(const json& body) {
@@ -75,8 +49,9 @@ void ShowValues(const json& body) {
 
 }  // namespace
 
-int Get(const HttpTarget& node, const Output& out, const std::string& key, int r) {
-  std::string path = absl::StrCat("/kv/", EncodePathSegment(key), "?format=json");
+int Get(const HttpTarget& node, const Output& out, const std::string& ns, const std::string& key,
+        int r) {
+  std::string path = absl::StrCat(KeyPath(ns, key), "?format=json");
   if (r > 0) absl::StrAppend(&path, "&r=", r);
   absl::StatusOr<HttpReply> reply = Request(node, "GET", path, {});
   if (!reply.ok()) return Fail(reply.status());
@@ -96,8 +71,7 @@ int Get(const HttpTarget& node, const Output& out, const std::string& key, int r
 }
 
 int Put(const HttpTarget& node, const Output& out, const PutArgs& args) {
-  std::string path =
-      absl::StrCat("/kv/", EncodePathSegment(args.key), "?returnbody=true&format=json");
+  std::string path = absl::StrCat(KeyPath(args.ns, args.key), "?returnbody=true&format=json");
   if (args.w > 0) absl::StrAppend(&path, "&w=", args.w);
   std::vector<std::pair<std::string, std::string>> headers;
   if (!args.context.empty()) headers.emplace_back("X-Kv-Context", args.context);
@@ -116,12 +90,12 @@ int Put(const HttpTarget& node, const Output& out, const PutArgs& args) {
   return 0;
 }
 
-int Delete(const HttpTarget& node, const Output& out, const std::string& key,
-           const std::string& context) {
+int Delete(const HttpTarget& node, const Output& out, const std::string& ns,
+           const std::string& key, const std::string& context) {
   std::vector<std::pair<std::string, std::string>> headers;
   if (!context.empty()) headers.emplace_back("X-Kv-Context", context);
   absl::StatusOr<HttpReply> reply =
-      Request(node, "DELETE", absl::StrCat("/kv/", EncodePathSegment(key)), headers);
+      Request(node, "DELETE", KeyPath(ns, key), headers);
   if (!reply.ok()) return Fail(reply.status());
   if (reply->status != 204 && reply->status != 200) return FailReply(*reply);
   if (out.json) {

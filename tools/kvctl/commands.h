@@ -16,15 +16,18 @@ struct Output {
 };
 
 struct PutArgs {
+  std::string ns;  // the key's namespace ("" = default)
   std::string key, value, context;
   absl::Duration ttl = absl::ZeroDuration();
   int w = 0;
 };
 
-int Get(const HttpTarget& node, const Output& out, const std::string& key, int r);
+// `ns`: the key's namespace ("" = default).
+int Get(const HttpTarget& node, const Output& out, const std::string& ns, const std::string& key,
+        int r);
 int Put(const HttpTarget& node, const Output& out, const PutArgs& args);
-int Delete(const HttpTarget& node, const Output& out, const std::string& key,
-           const std::string& context);
+int Delete(const HttpTarget& node, const Output& out, const std::string& ns,
+           const std::string& key, const std::string& context);
 int Status(const HttpTarget& node, const Output& out);
 // seed: "id@host:port" of a member of the cluster to join.
 int Join(const HttpTarget& node, const Output& out, const std::string& seed);

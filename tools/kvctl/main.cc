@@ -7,6 +7,7 @@
 
 #include "CLI/CLI.hpp"
 #include "tools/kvctl/commands.h"
+#include "tools/kvctl/namespace_commands.h"
 
 int main(int argc, char** argv) {
   using namespace kv::kvctl;
@@ -19,6 +20,8 @@ int main(int argc, char** argv) {
   app.add_option("--token", node.token, "client token, if the node requires one");
   app.add_flag("--json", out.json, "print the API's JSON instead of text");
   app.add_option("--timeout", timeout, "give up after this long (e.g. 500ms, 10s)");
+  std::string ns;
+  app.add_option("--ns", ns, "the namespace of get/put/delete's key (default: default)");
 
   std::string key, value, context, ttl, seed, node_id;
   int r = 0, w = 0;
@@ -51,6 +54,28 @@ int main(int argc, char** argv) {
   backup->add_option("--nodes", backup_nodes,
                      "HTTP addresses of every node to back up (default: --node)")
       ->delimiter(',');
+  CLI::App* ns_cmd = app.add_subcommand("ns", "namespaces: list, show, create, update");
+  ns_cmd->require_subcommand(1);
+  CLI::App* ns_list = ns_cmd->add_subcommand("list", "every namespace and its settings");
+  CLI::App* ns_show = ns_cmd->add_subcommand("show", "one namespace's settings");
+  NamespaceArgs ns_args;
+  ns_show->add_option("name", ns_args.name, "the namespace")->required();
+  std::string ns_ttl;
+  CLI::App* ns_create = ns_cmd->add_subcommand("create", "define a namespace (settings default to "
+                                                         "the default namespace's)");
+  CLI::App* ns_update = ns_cmd->add_subcommand("update", "change a namespace's settings (not N)");
+  for (CLI::App* sub : {ns_create, ns_update}) {
+    sub->add_option("name", ns_args.name, "the namespace (letters, digits, _ and -)")->required();
+    sub->add_option("--n", ns_args.n, "replicas (fixed once created)");
+    sub->add_option("--r", ns_args.r, "replies a read waits for");
+    sub->add_option("--w", ns_args.w, "acknowledgements a write waits for");
+    sub->add_flag("--strict{true},--sloppy{false}", ns_args.strict,
+                  "strict quorums (only the preference list) or sloppy (stand-ins, hints)");
+    sub->add_option("--ttl", ns_ttl, "default TTL of its writes (e.g. 1h; 0 for none)");
+    sub->add_option("--siblings-max", ns_args.siblings_max, "sibling limit (0: the nodes')");
+    sub->add_option("--ns-token", ns_args.token,
+                    "the token its clients present (HTTP bearer, Redis AUTH); '' removes it");
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -63,9 +88,9 @@ int main(int argc, char** argv) {
   }
   node.timeout = parsed;
 
-  if (get->parsed()) return Get(node, out, key, r);
+  if (get->parsed()) return Get(node, out, ns, key, r);
   if (put->parsed()) {
-    PutArgs args{.key = key, .value = value, .context = context, .w = w};
+    PutArgs args{.ns = ns, .key = key, .value = value, .context = context, .w = w};
     if (value == "-") {
       args.value.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     }
@@ -75,7 +100,22 @@ int main(int argc, char** argv) {
     }
     return Put(node, out, args);
   }
-  if (del->parsed()) return Delete(node, out, key, context);
+  if (del->parsed()) return Delete(node, out, ns, key, context);
+  if (ns_list->parsed()) return ListNamespaces(node, out);
+  if (ns_show->parsed()) return ShowNamespace(node, out, ns_args.name);
+  if (ns_create->parsed() || ns_update->parsed()) {
+    if (!ns_ttl.empty()) {
+      absl::Duration d;
+      if (ns_ttl == "0") {
+        d = absl::ZeroDuration();
+      } else if (!absl::ParseDuration(ns_ttl, &d) || d < absl::ZeroDuration()) {
+        std::cerr << "kvctl: --ttl: '" << ns_ttl << "' is not a duration (e.g. 90s, 1h, 0)\n";
+        return 2;
+      }
+      ns_args.ttl = d;
+    }
+    return DefineNamespace(node, out, ns_args, ns_create->parsed());
+  }
   if (status->parsed()) return Status(node, out);
   if (join->parsed()) return Join(node, out, seed);
   if (leave->parsed()) return Leave(node, out);
