@@ -130,6 +130,16 @@ TEST(ScenarioTomlTest, ImpossibleSettingsAreRejectedWithTheLineThatSetThem) {
                     "node = 2\n[[faults.script]]\nat = \"3s\"\nkind = \"backup\"\nnode = 2\n"),
             "x.toml:4: faults.script[0].at: 'restore' event: no backup of node 2 before 2s to "
             "restore from");
+  EXPECT_EQ(ErrorOf("[cluster]\nnodes = 3\n[[cluster.namespace]]\nname = \"big\"\nn = 4\nr = 1\n"
+                    "w = 1\n"),
+            "x.toml:3: cluster.namespace[0]: N=4 needs at least 4 nodes, got 3");
+  EXPECT_EQ(ErrorOf("[[cluster.namespace]]\nname = \"a\"\nn = 2\nr = 3\nw = 1\n"),
+            "x.toml:1: cluster.namespace[0]: namespace 'a': need 1 <= R, W <= N; got N=2 R=3 W=1");
+  EXPECT_EQ(ErrorOf("[[cluster.namespace]]\nname = \"a\"\nn = 1\nr = 1\nw = 1\n"
+                    "[[cluster.namespace]]\nname = \"a\"\nn = 2\nr = 1\nw = 1\n"),
+            "x.toml:6: cluster.namespace[1]: namespace 'a' is defined twice");
+  EXPECT_EQ(ErrorOf("[[cluster.namespace]]\nname = \"a\"\nn = 1\nr = 1\nw = 1\nreplicas = 2\n"),
+            "x.toml:6: cluster.namespace[0].replicas: unknown key");
   EXPECT_EQ(ErrorOf("[workload]\npreset = \"E\"\n"),
             "x.toml:2: workload.preset: unknown YCSB preset 'E': expected A, B, C, D or F (E "
             "needs range scans, which a Dynamo store does not offer)");
@@ -161,6 +171,14 @@ at = "2s"
 kind = "join"
 [faults.nemesis]
 pause = 0
+[[cluster.namespace]]
+name = "t1"
+n = 2
+r = 1
+w = 2
+quorum = "strict"
+ttl = "90s"
+siblings_max = 5
 [checks]
 expect_violation = ["siblings"]
 )",
@@ -177,6 +195,9 @@ expect_violation = ["siblings"]
   EXPECT_EQ(back->script[1].kind, FaultEvent::Kind::kJoin);
   EXPECT_EQ(back->nemesis.pause, 0);
   EXPECT_EQ(back->checks.expect_violation, std::vector<std::string>{"siblings"});
+  ASSERT_EQ(back->cluster.namespaces.size(), 1u);
+  EXPECT_EQ(back->cluster.namespaces[0].DebugString(), s->cluster.namespaces[0].DebugString());
+  EXPECT_EQ(back->cluster.namespaces[0].default_ttl_micros(), 90'000'000);
 }
 
 TEST(ScenarioTomlTest, TheFormatDocumentedInTheReadmeParses) {

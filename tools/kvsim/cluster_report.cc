@@ -46,6 +46,18 @@ std::string FormatClusterReport(const workloads::Scenario& s,
                         c.resolution == storage::Resolution::kLastWriterWins ? "LWW" : "DVV",
                         absl::FormatDuration(w.duration), s.nemesis.enabled ? "on" : "off",
                         s.script.size());
+  if (!c.namespaces.empty()) {
+    absl::StrAppend(&out, "  namespaces:");
+    for (const node::Namespace& ns : c.namespaces) {
+      absl::StrAppendFormat(&out, " %s N/R/W=%d/%d/%d %s%s", ns.name(), ns.n(), ns.r(), ns.w(),
+                            ns.strict() ? "strict" : "sloppy",
+                            ns.default_ttl_micros() > 0
+                                ? absl::StrCat(" ttl=", absl::FormatDuration(absl::Microseconds(
+                                                            ns.default_ttl_micros())))
+                                : "");
+      absl::StrAppend(&out, &ns == &c.namespaces.back() ? "\n" : ";");
+    }
+  }
   if (!s.description.empty()) absl::StrAppend(&out, "  ", s.description, "\n");
   absl::StrAppend(&out, real != nullptr ? "\noperations (latency in real time)\n"
                                          : "\noperations (latency in simulated time)\n");

@@ -233,6 +233,28 @@ absl::StatusOr<std::string> LocalCluster::HttpGet(int node, const std::string& p
   return std::move(reply->body);
 }
 
+absl::Status LocalCluster::DefineNamespace(const std::string& name, const std::string& json_body,
+                                           absl::Duration timeout) {
+  const std::string path = absl::StrCat("/ns/", kvctl::EncodePathSegment(name));
+  kvctl::HttpTarget target{.host_port = at(1).http, .token = options_.token};
+  ASSIGN_OR_RETURN(kvctl::HttpReply reply, kvctl::Request(target, "PUT", path, {}, json_body));
+  if (reply.status != 200 && reply.status != 201) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("defining namespace ", name, ": ", reply.status, " ", reply.body));
+  }
+  const absl::Time deadline = absl::Now() + timeout;
+  for (int number = 1; number <= size(); ++number) {
+    while (at(number).pid > 0 && !HttpGet(number, path).ok()) {
+      if (absl::Now() > deadline) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("node ", at(number).id, " has not learnt namespace ", name));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::vector<int> LocalCluster::Reap() {
   std::vector<int> exited;
   for (int i = 1; i <= size(); ++i) {

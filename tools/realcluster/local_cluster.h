@@ -84,6 +84,11 @@ class LocalCluster {
   // else UNAVAILABLE naming the status. Blocks for at most `timeout`.
   absl::StatusOr<std::string> HttpGet(int node, const std::string& path,
                                       absl::Duration timeout = absl::Seconds(2)) const;
+  // Defines namespace `name` (PUT /ns/{name} with `json_body` to node 1, as kvctl ns create) and
+  // waits until every running node knows it (gossip). An error naming the refusal or the node
+  // still without it at `timeout`.
+  absl::Status DefineNamespace(const std::string& name, const std::string& json_body,
+                               absl::Duration timeout = absl::Seconds(20));
   // Notices nodes that exited by themselves (without Kill or Terminate); returns their numbers.
   // Does not block.
   std::vector<int> Reap();

@@ -27,6 +27,7 @@
 #include "tools/realcluster/local_cluster.h"
 #include "workloads/checkers/checkers.h"
 #include "workloads/kv/client_workload.h"
+#include "workloads/kv/key_place.h"
 
 namespace kv::realcluster {
 namespace {
@@ -415,16 +416,17 @@ class RealWorld {
     if (!ring.has_value()) return false;
     bool all_agree = true;
     for (const std::string& key : keys) {
-      const node::PartitionId p = ring->PartitionOf(key);
+      const workloads::KeyPlace place = workloads::PlaceOf(key, s_.cluster);
+      const node::PartitionId p = ring->PartitionOf(place.stored);
       workloads::KeyFinal final;
       std::optional<uint64_t> digest;
       storage::Record merged = storage::EmptyRecord();
-      for (NodeId replica : ring->PreferenceList(p, s_.cluster.n)) {
+      for (NodeId replica : ring->PreferenceList(p, place.n)) {
         const int number = Number(replica);
         if (number == 0 || !cluster_.running(number)) continue;
         node::ReplicaRead read;
-        read.set_partition(p);
-        read.set_key(key);
+        read.set_partition(node::StoreId({.partition = p, .n = place.n}, s_.cluster.n));
+        read.set_key(place.stored);
         absl::StatusOr<std::string> body =
             rpc_.Call(replica, "kv.replica_read", read.SerializeAsString(), absl::Seconds(2));
         node::ReplicaReadReply reply;
@@ -534,6 +536,16 @@ absl::StatusOr<RealWorldResult> RunRealWorld(uint64_t seed, const Scenario& s,
   for (uint32_t weight : s.cluster.weights) o.node_flags.push_back({"--weight", absl::StrCat(weight)});
   ASSIGN_OR_RETURN(std::unique_ptr<LocalCluster> cluster, LocalCluster::Start(o));
   RETURN_IF_ERROR(cluster->WaitForRing());
+  // The scenario's namespaces, as an operator defines them (the simulator's nodes start with them).
+  for (const node::Namespace& ns : s.cluster.namespaces) {
+    const json body = {{"n", ns.n()},
+                       {"r", ns.r()},
+                       {"w", ns.w()},
+                       {"quorum", ns.strict() ? "strict" : "sloppy"},
+                       {"ttl", static_cast<double>(ns.default_ttl_micros()) / 1e6},
+                       {"siblings_max", ns.siblings_max()}};
+    RETURN_IF_ERROR(cluster->DefineNamespace(ns.name(), body.dump()));
+  }
   RealWorld world(seed, s, *cluster, options, secret);
   ASSIGN_OR_RETURN(RealWorldResult result, world.Run());
   result.not_injected = NotInjected(s);

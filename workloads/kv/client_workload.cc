@@ -2,6 +2,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
+#include "workloads/kv/key_place.h"
 
 namespace kv::workloads {
 namespace {
@@ -66,25 +67,25 @@ class Client {
     const OpKind kind = PickKind(rt_.random(), w_.mix);
     switch (kind) {
       case OpKind::kRead:
-        (void)Get(KeyName(shared_.keys.Next(rt_.random())));
+        (void)Get(Key(shared_.keys.Next(rt_.random())));
         return;
       case OpKind::kUpdate: {
-        const std::string key = KeyName(shared_.keys.Next(rt_.random()));
+        const std::string key = Key(shared_.keys.Next(rt_.random()));
         const bool blind = !w_.use_contexts || rt_.random().Bernoulli(w_.blind_share);
         Put(key, blind ? HeldContext() : session_[key], /*tombstone=*/false);
         return;
       }
       case OpKind::kInsert:
-        Put(KeyName(shared_.keys.Insert()), HeldContext(), /*tombstone=*/false);
+        Put(Key(shared_.keys.Insert()), HeldContext(), /*tombstone=*/false);
         return;
       case OpKind::kReadModifyWrite: {
-        const std::string key = KeyName(shared_.keys.Next(rt_.random()));
+        const std::string key = Key(shared_.keys.Next(rt_.random()));
         absl::StatusOr<HeldContext> context = Get(key);
         if (context.ok()) Put(key, w_.use_contexts ? *context : HeldContext(), /*tombstone=*/false);
         return;
       }
       case OpKind::kRemove: {
-        const std::string key = KeyName(shared_.keys.Next(rt_.random()));
+        const std::string key = Key(shared_.keys.Next(rt_.random()));
         const HeldContext context = session_[key];
         if (w_.use_contexts && context.bytes.empty()) {
           (void)Get(key);  // nothing seen to delete yet
@@ -105,14 +106,17 @@ class Client {
     return shared_.history->Add(std::move(op));
   }
 
+  std::string Key(uint64_t index) const { return WorkloadKey(index, shared_.scenario.cluster); }
+
   // Returns the read's context.
   absl::StatusOr<HeldContext> Get(const std::string& key) {
     KvOp op;
     op.type = KvOp::Type::kGet;
     op.key = key;
     const size_t i = Begin(std::move(op));
+    const KeyPlace place = PlaceOf(key, shared_.scenario.cluster);
     absl::StatusOr<node::ClientGetReply> reply =
-        client_.Get(shared_.history->ops[i].coordinator, key);
+        client_.Get(shared_.history->ops[i].coordinator, place.key, {.ns = place.ns});
     KvOp& done = shared_.history->ops[i];
     done.completed = rt_.Now();
     done.code = reply.status().code();
@@ -143,9 +147,11 @@ class Client {
     put.context = context.bytes;
     put.ttl = absl::Microseconds(op.ttl_micros);
     put.tombstone = tombstone;
+    const KeyPlace place = PlaceOf(key, shared_.scenario.cluster);
+    put.ns = place.ns;
     const size_t i = Begin(std::move(op));
     absl::StatusOr<node::ClientPutReply> reply =
-        client_.Put(shared_.history->ops[i].coordinator, key, stored, put);
+        client_.Put(shared_.history->ops[i].coordinator, place.key, stored, put);
     KvOp& done = shared_.history->ops[i];
     done.completed = rt_.Now();
     done.code = reply.status().code();

@@ -10,6 +10,8 @@
 #include "sim/sim_process.h"
 #include "storage/record/dvv.h"
 #include "storage/record/record_digest.h"
+#include "node/namespaces.h"
+#include "workloads/kv/key_place.h"
 #include "workloads/kv/client_workload.h"
 #include "workloads/kv/fault_script.h"
 #include "workloads/kv/sim_cluster.h"
@@ -36,13 +38,16 @@ bool CollectFinals(SimCluster& c, const Scenario& s, const absl::btree_set<std::
   if (ring == nullptr) return false;
   bool all_agree = true;
   for (const std::string& key : keys) {
-    const node::PartitionId p = (*ring)->PartitionOf(key);
+    const KeyPlace place = PlaceOf(key, s.cluster);
+    const node::PartitionId p = (*ring)->PartitionOf(place.stored);
+    const node::PartitionId unit = node::StoreId({.partition = p, .n = place.n}, s.cluster.n);
     KeyFinal final;
     std::optional<uint64_t> digest;
     storage::Record merged = storage::EmptyRecord();
-    for (NodeId replica : (*ring)->PreferenceList(p, s.cluster.n)) {
+    for (NodeId replica : (*ring)->PreferenceList(p, place.n)) {
       if (!c.serving(replica)) continue;
-      absl::StatusOr<std::optional<storage::Record>> r = c.node(replica).engine().Get(p, key);
+      absl::StatusOr<std::optional<storage::Record>> r =
+          c.node(replica).engine().Get(unit, place.stored);
       if (!r.ok()) {
         final.replicas_agree = false;
         continue;

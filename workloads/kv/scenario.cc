@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "node/namespaces.h"
 
 namespace kv::workloads {
 namespace {
@@ -137,6 +138,7 @@ absl::Status ApplyPreset(absl::string_view preset, WorkloadSpec* w) {
 
 node::NodeOptions NodeOptionsFor(const ClusterSpec& c) {
   node::NodeOptions n;
+  n.namespaces = c.namespaces;
   n.membership.partitions = c.partitions;
   n.membership.n_val = c.n;
   n.membership.gossip_interval = c.gossip_interval;
@@ -175,6 +177,22 @@ absl::Status ValidateScenario(const Scenario& s) {
   }
   if (c.n > static_cast<uint32_t>(c.nodes)) {
     return Bad("cluster.n", absl::StrCat("N=", c.n, " needs at least ", c.n, " nodes, got ", c.nodes));
+  }
+  for (size_t i = 0; i < c.namespaces.size(); ++i) {
+    const node::Namespace& ns = c.namespaces[i];
+    const std::string field = absl::StrCat("cluster.namespace[", i, "]");
+    if (absl::Status valid = node::ValidateNamespace(ns); !valid.ok()) {
+      return Bad(field, std::string(valid.message()));
+    }
+    if (ns.n() > static_cast<uint32_t>(c.nodes)) {
+      return Bad(field, absl::StrCat("N=", ns.n(), " needs at least ", ns.n(), " nodes, got ",
+                                     c.nodes));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (c.namespaces[j].name() == ns.name()) {
+        return Bad(field, absl::StrCat("namespace '", ns.name(), "' is defined twice"));
+      }
+    }
   }
   if (c.partitions < static_cast<uint32_t>(c.nodes) || (c.partitions & (c.partitions - 1)) != 0 ||
       c.partitions > 4096) {

@@ -34,6 +34,9 @@ struct ClusterSpec {
   Duration clock_skew = absl::ZeroDuration();
   double clock_drift_ppm = 0;
   storage::Resolution resolution = storage::Resolution::kDottedVersionVectors;
+  // Namespaces every node defines at start ([[cluster.namespace]]; node/namespaces.h), besides
+  // the default one; the workload's keys are spread over all of them (key_place.h).
+  std::vector<node::Namespace> namespaces;
 };
 
 enum class Loop : uint8_t { kClosed, kOpen };

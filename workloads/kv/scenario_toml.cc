@@ -198,7 +198,30 @@ class TableReader {
   std::vector<std::string> known_;
 };
 
-void ReadCluster(TableReader& t, ClusterSpec* c) {
+// One [[cluster.namespace]] table.
+void ReadNamespace(TableReader& t, node::Namespace* ns) {
+  std::string name;
+  t.String("name", &name);
+  ns->set_name(name);
+  uint32_t n = 0, r = 0, w = 0, siblings_max = 0;
+  t.Int("n", 1, 64, &n);
+  t.Int("r", 1, 64, &r);
+  t.Int("w", 1, 64, &w);
+  t.Int("siblings_max", 0, 1 << 20, &siblings_max);
+  ns->set_n(n);
+  ns->set_r(r);
+  ns->set_w(w);
+  ns->set_siblings_max(siblings_max);
+  bool sloppy = true;
+  t.Choice<bool>("quorum", {{"sloppy", true}, {"strict", false}}, &sloppy);
+  ns->set_strict(!sloppy);
+  Duration ttl = absl::ZeroDuration();
+  t.DurationField("ttl", &ttl);
+  ns->set_default_ttl_micros(absl::ToInt64Microseconds(ttl));
+  t.Finish();
+}
+
+void ReadCluster(TableReader& t, ParseState* state, ClusterSpec* c) {
   t.Int("nodes", 1, 128, &c->nodes);
   t.IntList("weights", 1, 64, &c->weights);
   t.Int("n", 1, 64, &c->n);
@@ -218,6 +241,17 @@ void ReadCluster(TableReader& t, ClusterSpec* c) {
   t.Choice<storage::Resolution>("resolution",
                        {{"dvv", storage::Resolution::kDottedVersionVectors}, {"lww", storage::Resolution::kLastWriterWins}},
                        &c->resolution);
+  if (const toml::node* list = t.Get("namespace")) {
+    if (!list->is_array_of_tables()) {
+      t.Fail("namespace", *list, "expected [[cluster.namespace]] tables");
+    } else {
+      size_t i = 0;
+      for (const toml::node& entry : *list->as_array()) {
+        TableReader nt(*entry.as_table(), absl::StrCat("cluster.namespace[", i++, "]"), state);
+        ReadNamespace(nt, &c->namespaces.emplace_back());
+      }
+    }
+  }
   t.Finish();
 }
 
@@ -412,7 +446,7 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text, absl::string_view
   top.String("description", &s.description);
   if (const toml::table* t = top.Table("cluster")) {
     TableReader r(*t, "cluster", &state);
-    ReadCluster(r, &s.cluster);
+    ReadCluster(r, &state, &s.cluster);
   }
   if (const toml::table* t = top.Table("workload")) {
     TableReader r(*t, "workload", &state);
@@ -504,6 +538,19 @@ std::string ScenarioToToml(const Scenario& s) {
       {"resolution", c.resolution == storage::Resolution::kLastWriterWins ? "lww" : "dvv"},
   };
   if (!c.weights.empty()) cluster.insert("weights", Array(c.weights));
+  if (!c.namespaces.empty()) {
+    toml::array namespaces;
+    for (const node::Namespace& ns : c.namespaces) {
+      namespaces.push_back(toml::table{{"name", ns.name()},
+                                       {"n", static_cast<int64_t>(ns.n())},
+                                       {"r", static_cast<int64_t>(ns.r())},
+                                       {"w", static_cast<int64_t>(ns.w())},
+                                       {"quorum", ns.strict() ? "strict" : "sloppy"},
+                                       {"ttl", D(absl::Microseconds(ns.default_ttl_micros()))},
+                                       {"siblings_max", static_cast<int64_t>(ns.siblings_max())}});
+    }
+    cluster.insert("namespace", namespaces);
+  }
   const WorkloadSpec& w = s.workload;
   toml::table workload{
       {"clients", w.clients},
