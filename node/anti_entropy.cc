@@ -83,10 +83,11 @@ absl::Status AntiEntropy::CheckPartition(uint32_t store_id) const {
   const std::optional<Ring>& ring = membership_.ring();
   if (!ring.has_value()) return absl::UnavailableError("no ring yet");
   const IndexN unit = UnitOf(store_id, n_val_);
-  if (unit.partition >= ring->partition_count() || (unit.n > kNamespaceNMax && unit.n != n_val_)) {
+  if (unit.partition >= ring->partition_count() || unit.cache ||
+      (unit.n > kNamespaceNMax && unit.n != n_val_)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "partition ", store_id, " is not in the ring (it has ", ring->partition_count(),
-        " partitions, and units of N up to ", kNamespaceNMax, ")"));
+        " partitions, and replicated units of N up to ", kNamespaceNMax, ")"));
   }
   return absl::OkStatus();
 }

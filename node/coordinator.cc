@@ -158,7 +158,8 @@ absl::StatusOr<Coordinator::Policy> Coordinator::PolicyFor(absl::string_view ns)
   }
   return Policy{.n = def->n(), .r = def->r(), .w = def->w(), .sloppy = !def->strict(),
                 .default_ttl_micros = def->default_ttl_micros(),
-                .siblings_max = def->siblings_max() != 0 ? def->siblings_max() : options_.siblings_max};
+                .siblings_max = def->siblings_max() != 0 ? def->siblings_max() : options_.siblings_max,
+                .cache = def->cache_bytes() > 0};
 }
 
 absl::StatusOr<Coordinator::Placement> Coordinator::Place(absl::string_view ns,
@@ -177,7 +178,8 @@ absl::StatusOr<Coordinator::Placement> Coordinator::Place(absl::string_view ns,
   where.n = n;
   where.key = StoredKey(ns, key);
   const PartitionId p = ring->PartitionOf(where.key);
-  where.partition = StoreId({.partition = p, .n = where.policy.n}, options_.n);
+  where.partition =
+      StoreId({.partition = p, .n = where.policy.n, .cache = where.policy.cache}, options_.n);
   where.targets = ReplicaTargets(*ring, p, n, where.policy.sloppy,
                                  [this](NodeId node) { return membership_.IsAlive(node); });
   for (const ReplicaTarget& t : where.targets) {
@@ -421,12 +423,16 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
   const int64_t replied = absl::ToUnixMicros(rt_.WallNow());
   AddLiveValues(merged, replied, out.mutable_values());
   KV_SOMETIMES(rt_, out.values_size() > 1);  // a read returned siblings
+  if (where.policy.cache) {
+    CoordinatorStats::CacheReads& counts = stats_.cache_reads[request.ns()];
+    out.values_size() > 0 ? ++counts.hits : ++counts.misses;
+  }
   out.set_context(
       storage::ReplyContext(merged, replied, absl::ToInt64Microseconds(options_.clock_offset_max))
           .Encode());
   out.set_replies(replies_ok);
 
-  if (options_.read_repair && merged.siblings_size() > 0) {
+  if (options_.read_repair && !where.policy.cache && merged.siblings_size() > 0) {
     // The rest of the replies, then every replica whose copy differs gets the merged record.
     const uint32_t outstanding = asked - replies_ok - failed;
     // `all` starts as the merge of the replies so far and takes in each late one: merging is

@@ -18,7 +18,8 @@
 // (node/namespaces.h): the options for the default namespace, the gossiped definition for the
 // others (NOT_FOUND for a namespace this node does not know). A request may change them: N
 // lowered (the first n of the preference list), R and W anywhere in 1..n. Replica messages carry
-// the stored key (namespace included) and its replication unit.
+// the stored key (namespace included) and its replication unit. Reads of a cache namespace's
+// keys skip read repair (an evicted copy stays evicted) and count as hits or misses.
 #pragma once
 
 #include <cstdint>
@@ -59,6 +60,11 @@ struct CoordinatorStats {
   uint64_t retries_answered = 0, read_repairs = 0, replica_writes = 0, replica_reads = 0;
   uint64_t hinted_writes = 0;
   uint64_t misdirected_writes = 0;  // replica writes for a key this node no longer replicates
+  // Reads this node coordinated of cache namespaces' keys, by namespace: a hit found a live value.
+  struct CacheReads {
+    uint64_t hits = 0, misses = 0;
+  };
+  absl::btree_map<std::string, CacheReads> cache_reads;
 };
 
 class Coordinator {
@@ -81,6 +87,7 @@ class Coordinator {
     bool sloppy = true;
     int64_t default_ttl_micros = 0;
     size_t siblings_max = 0;
+    bool cache = false;  // a cache namespace: no read repair; hits and misses counted
   };
   absl::StatusOr<Policy> PolicyFor(absl::string_view ns) const;
   struct Placement {

@@ -12,6 +12,8 @@ namespace {
 
 constexpr int kUnitShift = 24;
 constexpr PartitionId kPartitionMask = (PartitionId{1} << kUnitShift) - 1;
+constexpr PartitionId kCacheBit = PartitionId{1} << 28;
+constexpr PartitionId kNMask = 0xF;
 
 }  // namespace
 
@@ -56,6 +58,11 @@ absl::Status ValidateNamespaceChange(const Namespace& current, const Namespace& 
         "namespace '", current.name(), "' has N=", current.n(),
         "; N cannot change once a namespace is defined (its keys are placed by it)"));
   }
+  if ((current.cache_bytes() > 0) != (next.cache_bytes() > 0)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "namespace '", current.name(), "' ", current.cache_bytes() > 0 ? "is" : "is not",
+        " a cache; that cannot change once it is defined (only a cache's budget can)"));
+  }
   return absl::OkStatus();
 }
 
@@ -93,27 +100,43 @@ bool SplitStoredKey(absl::string_view stored, absl::string_view* ns, absl::strin
 }
 
 PartitionId StoreId(IndexN unit, uint32_t cluster_n) {
-  if (unit.n == cluster_n) return unit.partition;
-  return (static_cast<PartitionId>(unit.n) << kUnitShift) | unit.partition;
+  if (unit.n == cluster_n && !unit.cache) return unit.partition;
+  return (unit.cache ? kCacheBit : 0) | (static_cast<PartitionId>(unit.n) << kUnitShift) |
+         unit.partition;
 }
 
 IndexN UnitOf(PartitionId store_id, uint32_t cluster_n) {
-  const uint32_t n = store_id >> kUnitShift;
-  return IndexN{.partition = store_id & kPartitionMask, .n = n == 0 ? cluster_n : n};
+  const bool cache = (store_id & kCacheBit) != 0;
+  const uint32_t n = (store_id >> kUnitShift) & (cache ? kNMask : 0xFF);
+  return IndexN{.partition = store_id & kPartitionMask,
+                .n = n == 0 && !cache ? cluster_n : n,
+                .cache = cache};
 }
 
-uint32_t UnitKindBit(PartitionId store_id) { return uint32_t{1} << (store_id >> kUnitShift); }
+uint32_t UnitKindBit(PartitionId store_id) {
+  const IndexN unit = UnitOf(store_id, 0);
+  if (unit.cache) return uint32_t{1} << (16 + unit.n);
+  return uint32_t{1} << std::min<uint32_t>(unit.n, 31);
+}
+
+IndexN UnitOfKey(PartitionId partition, const Namespace* def, uint32_t cluster_n) {
+  if (def == nullptr) return IndexN{.partition = partition, .n = cluster_n};
+  return IndexN{.partition = partition, .n = def->n(), .cache = def->cache_bytes() > 0};
+}
 
 std::vector<uint32_t> ReplicationFactors(uint32_t cluster_n,
                                          const google::protobuf::RepeatedPtrField<Namespace>& table,
                                          uint32_t seen) {
   uint32_t bits = seen | 1u;
-  for (const Namespace& ns : table) bits |= UnitKindBit(StoreId({.n = ns.n()}, cluster_n));
+  for (const Namespace& ns : table) {
+    if (ns.cache_bytes() == 0) bits |= UnitKindBit(StoreId({.n = ns.n()}, cluster_n));
+  }
   std::vector<uint32_t> out;
   for (uint32_t n = 0; n <= kNamespaceNMax; ++n) {
     if (bits & (uint32_t{1} << n)) out.push_back(n == 0 ? cluster_n : n);
   }
   std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 

@@ -105,8 +105,13 @@ absl::Status Node::Start() {
   }
   membership_ = std::make_unique<Membership>(rt_, rpc_, options_.membership, generation_,
                                              saved_ring, namespaces);
+  cache_ = std::make_unique<CacheEvictor>(rt_, *engine_, *membership_, options_.coordinator.n,
+                                          options_.cache);
+  RETURN_IF_ERROR(cache_->Load());
+  store_->set_listener(cache_.get());
   // Every namespace change is saved, so a restarted node serves its namespaces at once.
   membership_->set_namespace_observer([this] {
+    cache_->OnNamespacesChanged();
     ClusterState table;
     *table.mutable_namespaces() = membership_->namespaces();
     absl::Status saved = engine_->PutMeta(kNamespacesMeta, table.SerializeAsString());
@@ -140,6 +145,7 @@ absl::Status Node::Start() {
   handoff_->Start();
   anti_entropy_->Start();
   transfer_->Start();
+  cache_->Start();
   coordinator_ = std::move(coordinator);
   rt_.Log(LogLevel::kInfo, "node %d started, generation %d", rt_.self(), generation_);
   return absl::OkStatus();

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "net/runtime.h"
 #include "node/anti_entropy.h"
+#include "node/cache.h"
 #include "node/coordinator.h"
 #include "node/hinted_handoff.h"
 #include "node/membership.h"
@@ -28,6 +29,7 @@ struct NodeOptions {
   HandoffOptions handoff;
   AntiEntropyOptions anti_entropy;
   TransferOptions transfer;
+  CacheOptions cache;
   // How concurrent writes to a key are resolved (storage/record/resolution.h): kept as siblings
   // (dotted version vectors, the default) or last-writer-wins by timestamp, which silently loses
   // all but one of them. A cluster-wide setting: every node must use the same.
@@ -69,6 +71,7 @@ class Node {
   HintedHandoff& handoff() { return *handoff_; }
   AntiEntropy& anti_entropy() { return *anti_entropy_; }
   OwnershipTransfer& transfer() { return *transfer_; }
+  CacheEvictor& cache() { return *cache_; }
   storage::Engine& engine() { return *engine_; }
   const NodeOptions& options() const { return options_; }
   // The longest key a client may use (the engine stores it with its namespace's prefix).
@@ -90,6 +93,7 @@ class Node {
   std::unique_ptr<HintedHandoff> handoff_;
   std::unique_ptr<AntiEntropy> anti_entropy_;
   std::unique_ptr<OwnershipTransfer> transfer_;
+  std::unique_ptr<CacheEvictor> cache_;
   std::optional<Ring> last_ring_;  // the ring before the latest change, for transfers
 };
 

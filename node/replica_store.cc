@@ -54,12 +54,15 @@ absl::Status ReplicaStore::Merge(PartitionId p, absl::string_view key, const Rec
   if (hint_for != kNoNode) {
     return engine_.UpdateHint(hint_for, p, key, absl::ToUnixMicros(rt_.WallNow()), merge);
   }
-  return engine_.Update(p, key, merge).status();
+  absl::StatusOr<std::optional<Record>> stored = engine_.Update(p, key, merge);
+  if (stored.ok() && listener_ != nullptr && IsCacheUnit(p)) listener_->OnStored(p, key, *stored);
+  return stored.status();
 }
 
 absl::StatusOr<std::optional<Record>> ReplicaStore::Read(PartitionId p, absl::string_view key,
                                                          NodeId hint_for) {
   ASSIGN_OR_RETURN(std::optional<Record> local, engine_.Get(p, key));
+  if (local.has_value() && listener_ != nullptr && IsCacheUnit(p)) listener_->OnRead(p, key);
   if (hint_for == kNoNode) return local;
   ASSIGN_OR_RETURN(std::optional<storage::Hint> hint, engine_.GetHint(hint_for, p, key));
   if (!hint.has_value()) return local;
@@ -114,6 +117,7 @@ absl::StatusOr<CoordinatedWrite> ReplicaStore::CoordinateWrite(PartitionId p, ab
   // The dot may be higher than `counter` (a client context can carry any counter): keep the
   // sequence above it.
   counter_ = std::max(counter_, dot.counter);
+  if (listener_ != nullptr && IsCacheUnit(p)) listener_->OnStored(p, key, *stored);
   return CoordinatedWrite{**std::move(stored), dot};
 }
 

@@ -43,6 +43,17 @@ uint64_t ActorId(NodeId node, uint64_t generation);
 // again) before it returns.
 using ActorSource = std::function<absl::StatusOr<uint64_t>()>;
 
+// Told of the local copies of cache units (node/namespaces.h) the store writes or reads (not
+// hints): node/cache.h's evictor.
+class StoreListener {
+ public:
+  virtual ~StoreListener() = default;
+  // The local copy of `key` is now `record` (nullopt: none).
+  virtual void OnStored(PartitionId p, absl::string_view key,
+                        const std::optional<storage::Record>& record) = 0;
+  virtual void OnRead(PartitionId p, absl::string_view key) = 0;
+};
+
 // A write this store coordinated: the stored record and the dot the write got.
 struct CoordinatedWrite {
   storage::Record record;
@@ -88,6 +99,8 @@ class ReplicaStore {
   storage::Engine& engine() { return engine_; }
   // The kinds of replication unit written to in this life (node/namespaces.h UnitKindBit).
   uint32_t units_seen() const { return units_seen_; }
+  // Tells `listener` (nullptr: nobody) of cache units' writes and reads from now on.
+  void set_listener(StoreListener* listener) { listener_ = listener; }
 
  private:
   Runtime& rt_;
@@ -97,6 +110,7 @@ class ReplicaStore {
   storage::Resolution resolution_;
   uint64_t counter_ = 0;  // node-wide dot counter (kept across actors of this life)
   uint32_t units_seen_ = 1;
+  StoreListener* listener_ = nullptr;
 };
 
 }  // namespace kv::node

@@ -273,6 +273,33 @@ void ApiMetrics::RenderApi(std::string& out) const {
           "Requests not recorded because the series limit was reached.", series_dropped_);
 }
 
+// Cache namespaces (node/cache.h): per namespace, this node's reads (as coordinator), its
+// evictions, and what it holds against its budget.
+void RenderCache(std::string& out, const CoordinatorStats& coordinator,
+                 const absl::btree_map<std::string, CacheSpaceStats>& spaces) {
+  if (coordinator.cache_reads.empty() && spaces.empty()) return;
+  auto family = [&](absl::string_view name, absl::string_view type, absl::string_view help,
+                    auto value_of, const auto& by_namespace) {
+    Family(out, name, type, help);
+    for (const auto& [ns, v] : by_namespace) {
+      absl::StrAppend(&out, name, "{namespace=\"", ns, "\"} ", value_of(v), "\n");
+    }
+  };
+  using Reads = CoordinatorStats::CacheReads;
+  family("kv_cache_hits_total", "counter", "Reads of a cache namespace's keys that found a value.",
+         [](const Reads& r) { return r.hits; }, coordinator.cache_reads);
+  family("kv_cache_misses_total", "counter", "Reads of a cache namespace's keys that found none.",
+         [](const Reads& r) { return r.misses; }, coordinator.cache_reads);
+  family("kv_cache_evictions_total", "counter", "Keys this node evicted (least recently used).",
+         [](const CacheSpaceStats& c) { return c.evictions; }, spaces);
+  family("kv_cache_keys", "gauge", "Keys with live values this node holds.",
+         [](const CacheSpaceStats& c) { return c.keys; }, spaces);
+  family("kv_cache_bytes", "gauge", "Bytes of live values (and keys) this node holds.",
+         [](const CacheSpaceStats& c) { return c.bytes; }, spaces);
+  family("kv_cache_budget_bytes", "gauge", "The namespace's cache_bytes.",
+         [](const CacheSpaceStats& c) { return c.budget; }, spaces);
+}
+
 std::string ApiMetrics::RenderPrometheus(Node& node) const {
   std::string out;
   RenderApi(out);
@@ -288,6 +315,7 @@ std::string ApiMetrics::RenderPrometheus(Node& node) const {
   RenderEngine(out, engine_stats, engine.sizes(), engine.health().ok());
   RenderRpc(out, node.rpc().stats());
   RenderMembership(out, node);
+  RenderCache(out, node.coordinator().stats(), node.cache().stats());
   return out;
 }
 

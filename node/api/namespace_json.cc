@@ -32,6 +32,7 @@ json NamespaceJson(const node::Namespace& ns) {
           {"ttl", Seconds(ns.default_ttl_micros())},
           {"siblings_max", ns.siblings_max()},
           {"token", !ns.token().empty()},
+          {"cache_bytes", ns.cache_bytes()},
           {"version", ns.version()}};
 }
 
@@ -44,6 +45,7 @@ json DefaultNamespaceJson(const node::CoordinatorOptions& o, bool token_set) {
           {"ttl", 0},
           {"siblings_max", o.siblings_max},
           {"token", token_set},
+          {"cache_bytes", 0},
           {"version", 0}};
 }
 
@@ -61,6 +63,12 @@ absl::StatusOr<node::Namespace> NamespaceFromJson(absl::string_view body, node::
       if (field == "r") base.set_r(*count);
       if (field == "w") base.set_w(*count);
       if (field == "siblings_max") base.set_siblings_max(*count);
+    } else if (field == "cache_bytes") {
+      if (!value.is_number_unsigned() && !(value.is_number_integer() && value.get<int64_t>() >= 0)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("\"cache_bytes\" must be a whole number >= 0; got ", value.dump()));
+      }
+      base.set_cache_bytes(value.get<uint64_t>());
     } else if (field == "quorum") {
       if (value != "sloppy" && value != "strict") {
         return absl::InvalidArgumentError(
@@ -92,7 +100,7 @@ absl::StatusOr<node::Namespace> NamespaceFromJson(absl::string_view body, node::
       // What GET shows may be sent back as it is; the node numbers versions.
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
-          "unknown field \"", field, "\" (known: n, r, w, quorum, ttl, siblings_max, token)"));
+          "unknown field \"", field, "\" (known: n, r, w, quorum, ttl, siblings_max, token, cache_bytes)"));
     }
   }
   return base;

@@ -3,6 +3,7 @@
 //    "ttl": 3600 (seconds, 0 = none), "siblings_max": 0 (0 = the nodes' limit),
 //    "token": true | false (shown: whether one is set; taken: the token, "" or false to remove
 //             it, true to keep it),
+//    "cache_bytes": 0 (0: not a cache; else the live bytes each node keeps, node/cache.h),
 //    "version": 1}
 #pragma once
 

@@ -598,6 +598,21 @@ std::string RedisSession::InfoText(const std::vector<std::string>& sections) {
       field("ring_partitions", node_.membership().ring()->partition_count());
     }
   }
+  if (want("cache") && started) {
+    // Cache namespaces (node/cache.h): this node's reads of them, evictions and holdings.
+    section("Cache");
+    const node::CoordinatorStats& c = node_.coordinator().stats();
+    absl::btree_map<std::string, node::CacheSpaceStats> spaces = node_.cache().stats();
+    for (const auto& [ns, reads] : c.cache_reads) spaces.try_emplace(ns);  // read here, held elsewhere
+    for (const auto& [ns, space] : spaces) {
+      auto reads = c.cache_reads.find(ns);
+      const node::CoordinatorStats::CacheReads counts =
+          reads == c.cache_reads.end() ? node::CoordinatorStats::CacheReads{} : reads->second;
+      absl::StrAppend(&text, "cache_", ns, ":hits=", counts.hits, ",misses=", counts.misses,
+                      ",evictions=", space.evictions, ",keys=", space.keys, ",bytes=", space.bytes,
+                      ",budget=", space.budget, "\r\n");
+    }
+  }
   if (want("keyspace")) {
     section("Keyspace");
     const uint64_t keys = started ? KeyCountEstimate() : 0;

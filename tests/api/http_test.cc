@@ -358,7 +358,7 @@ TEST(HttpApiTest, NamespacesAreDefinedListedAndKeepTheirKeysApart) {
   using nlohmann::json;
   EXPECT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(json::parse(created.body), json::parse(R"({"name":"tenant-1","n":2,"r":1,"w":1,
-      "quorum":"sloppy","ttl":30.0,"siblings_max":0,"token":false,"version":1})"));
+      "quorum":"sloppy","ttl":30.0,"siblings_max":0,"token":false,"cache_bytes":0,"version":1})"));
   EXPECT_EQ(n_change.status, 409);
   EXPECT_EQ(n_change.body, "namespace 'tenant-1' has N=2; N cannot change once a namespace is "
                            "defined (its keys are placed by it)\n");
@@ -370,7 +370,7 @@ TEST(HttpApiTest, NamespacesAreDefinedListedAndKeepTheirKeysApart) {
   EXPECT_EQ(is_default.status, 400);
   EXPECT_EQ(unknown_field.status, 400);
   EXPECT_EQ(unknown_field.body, "unknown field \"replicas\" (known: n, r, w, quorum, ttl, "
-                                "siblings_max, token)\n");
+                                "siblings_max, token, cache_bytes)\n");
   ASSERT_EQ(list.status, 200);
   const json names = json::parse(list.body)["namespaces"];
   ASSERT_EQ(names.size(), 2u) << list.body;

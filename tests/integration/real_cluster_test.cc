@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "support/real_cluster_util.h"
@@ -257,6 +259,57 @@ TEST(RealClusterTest, NamespacesThroughKvctlCurlAndRedisCli) {
   EXPECT_NE(Shell(absl::StrCat(cli, " -a t5 GET k 2>&1")).find("NOPERM"), std::string::npos);
   EXPECT_EQ(Shell(absl::StrCat(cli, " -a admin -n 5 GET k")), "five\n");
   EXPECT_EQ(Shell(absl::StrCat(cli, " -a admin GET k")), "\n") << "the default namespace's k";
+}
+
+// A cache namespace over real sockets: each node keeps its share within the budget, INFO and
+// /metrics show hits, misses and evictions.
+TEST(RealClusterTest, ACacheNamespaceEvictsAndReportsHitsMissesAndEvictions) {
+  std::unique_ptr<LocalCluster> c = StartCluster("cache");
+  ASSERT_NE(c, nullptr);
+  const std::string made = Kvctl(absl::StrCat("--node ", c->http_address(1),
+                                              " ns create 7 --n 2 --r 1 --w 2 --cache-bytes 8KiB"));
+  ASSERT_NE(made.find("created namespace 7"), std::string::npos) << made;
+  std::unique_ptr<RespClient> redis;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10); absl::Now() < deadline;) {
+    redis = Redis(*c, 2);
+    ASSERT_NE(redis, nullptr);
+    if (redis->Call({"SELECT", "7"})->ToString() == "OK") break;  // gossip reached node 2
+    redis.reset();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_NE(redis, nullptr);
+  std::vector<std::vector<std::string>> sets;
+  for (int i = 0; i < 400; ++i) sets.push_back({"SET", absl::StrCat("k", i), std::string(100, 'v')});
+  ASSERT_TRUE(redis->Pipeline(sets).ok());
+  EXPECT_EQ(redis->Call({"GET", "k399"})->ToString(), absl::StrCat("\"", std::string(100, 'v'), "\""));
+  EXPECT_EQ(redis->Call({"GET", "never-written"})->ToString(), "(nil)");
+  const std::string info = redis->Call({"INFO", "cache"})->text;
+  EXPECT_NE(info.find("cache_7:hits=1,misses=1,evictions="), std::string::npos) << info;
+  // Evictions run in the background: every node is within budget soon after the writes.
+  uint64_t evictions = 0, over = 1;
+  std::string metrics;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
+       over > 0 && absl::Now() < deadline;) {
+    evictions = 0;
+    over = 0;
+    for (int node = 1; node <= 3; ++node) {
+      metrics = Http(*c, node, "GET", "/metrics").body;
+      for (absl::string_view line : absl::StrSplit(metrics, '\n')) {
+        uint64_t v = 0;
+        if (absl::ConsumePrefix(&line, "kv_cache_evictions_total{namespace=\"7\"} ") &&
+            absl::SimpleAtoi(line, &v)) {
+          evictions += v;
+        }
+        if (absl::ConsumePrefix(&line, "kv_cache_bytes{namespace=\"7\"} ") &&
+            absl::SimpleAtoi(line, &v) && v > (8u << 10)) {
+          ++over;
+        }
+      }
+    }
+    if (over > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(over, 0u) << metrics;
+  EXPECT_GT(evictions, 0u);
 }
 
 // Bad input over real sockets: a connection flood past connections_max is refused while the

@@ -173,9 +173,9 @@ TEST(FuzzFindingsTest, AntiEntropyRequestsForPartitionsOutsideTheRingAreRefused)
   });
   c.sim.RunFor(absl::Seconds(15));
   EXPECT_EQ(level, "INVALID_ARGUMENT: partition 1073741824 is not in the ring (it has 64 partitions, and "
-            "units of N up to 15)");
+            "replicated units of N up to 15)");
   EXPECT_EQ(keys, "INVALID_ARGUMENT: partition 4000000000 is not in the ring (it has 64 partitions, and "
-            "units of N up to 15)");
+            "replicated units of N up to 15)");
   EXPECT_EQ(inside, "OK");
 }
 

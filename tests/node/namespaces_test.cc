@@ -79,6 +79,16 @@ TEST(NamespaceKeysTest, DefinitionsAreValidatedWithTheRuleBroken) {
             "namespace 't' has N=3; N cannot change once a namespace is defined (its keys are "
             "placed by it)");
   EXPECT_TRUE(ValidateNamespaceChange(Def("t", 3, 2, 2), Def("t", 3, 1, 3)).ok());
+  Namespace cache = Def("t", 3, 2, 2);
+  cache.set_cache_bytes(1 << 20);
+  EXPECT_EQ(ValidateNamespaceChange(Def("t", 3, 2, 2), cache).message(),
+            "namespace 't' is not a cache; that cannot change once it is defined (only a cache's "
+            "budget can)");
+  Namespace bigger = cache;
+  bigger.set_cache_bytes(2 << 20);
+  EXPECT_TRUE(ValidateNamespaceChange(cache, bigger).ok());
+  EXPECT_EQ(UnitOf(StoreId({.partition = 9, .n = 3, .cache = true}, 3), 3),
+            (IndexN{.partition = 9, .n = 3, .cache = true}));
 }
 
 TEST(NamespaceKeysTest, UnitsOfTheClusterNAreThePartitionsThemselves) {

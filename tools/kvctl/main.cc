@@ -73,6 +73,10 @@ int main(int argc, char** argv) {
                   "strict quorums (only the preference list) or sloppy (stand-ins, hints)");
     sub->add_option("--ttl", ns_ttl, "default TTL of its writes (e.g. 1h; 0 for none)");
     sub->add_option("--siblings-max", ns_args.siblings_max, "sibling limit (0: the nodes')");
+    sub->add_option("--cache-bytes", ns_args.cache_bytes,
+                    "a cache: live bytes each node keeps, LRU-evicted beyond (e.g. 64MiB; "
+                    "fixed at create: a cache or not)")
+        ->transform(CLI::AsSizeValue(false));
     sub->add_option("--ns-token", ns_args.token,
                     "the token its clients present (HTTP bearer, Redis AUTH); '' removes it");
   }

@@ -12,8 +12,8 @@ namespace {
 using json = nlohmann::json;
 
 void PrintHeader() {
-  std::printf("%-20s %-3s %-3s %-3s %-7s %-10s %-12s %-6s %s\n", "NAMESPACE", "N", "R", "W",
-              "QUORUM", "TTL", "SIBLINGS_MAX", "TOKEN", "VERSION");
+  std::printf("%-20s %-3s %-3s %-3s %-7s %-10s %-12s %-6s %-12s %s\n", "NAMESPACE", "N", "R",
+              "W", "QUORUM", "TTL", "SIBLINGS_MAX", "TOKEN", "CACHE_BYTES", "VERSION");
 }
 
 void PrintRow(const json& ns) {
@@ -21,11 +21,13 @@ void PrintRow(const json& ns) {
   const std::string ttl_text =
       ttl > 0 ? absl::FormatDuration(absl::Seconds(ttl)) : std::string("none");
   const int64_t siblings = ns.value("siblings_max", int64_t{0});
-  std::printf("%-20s %-3s %-3s %-3s %-7s %-10s %-12s %-6s %s\n", Str(ns, "name").c_str(),
+  const uint64_t cache = ns.value("cache_bytes", uint64_t{0});
+  std::printf("%-20s %-3s %-3s %-3s %-7s %-10s %-12s %-6s %-12s %s\n", Str(ns, "name").c_str(),
               Str(ns, "n").c_str(), Str(ns, "r").c_str(), Str(ns, "w").c_str(),
               Str(ns, "quorum").c_str(), ttl_text.c_str(),
               siblings == 0 ? "(node's)" : absl::StrCat(siblings).c_str(),
-              ns.value("token", false) ? "yes" : "no", Str(ns, "version").c_str());
+              ns.value("token", false) ? "yes" : "no",
+              cache == 0 ? "-" : absl::StrCat(cache).c_str(), Str(ns, "version").c_str());
 }
 
 // GET `path`; prints its JSON (--json) or its rows.
@@ -79,6 +81,7 @@ int DefineNamespace(const HttpTarget& node, const Output& out, const NamespaceAr
   if (args.strict) body["quorum"] = *args.strict ? "strict" : "sloppy";
   if (args.ttl) body["ttl"] = absl::ToDoubleSeconds(*args.ttl);
   if (args.token) body["token"] = *args.token;
+  if (args.cache_bytes) body["cache_bytes"] = *args.cache_bytes;
   absl::StatusOr<HttpReply> reply = Request(node, "PUT", path, {}, body.dump());
   if (!reply.ok()) return Fail(reply.status());
   if (reply->status != 200 && reply->status != 201) return FailReply(*reply);

@@ -2,6 +2,7 @@
 // (/ns, /ns/{name}; node/api/namespace_json.h). Exit status as commands.h says.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -19,6 +20,7 @@ struct NamespaceArgs {
   std::optional<bool> strict;
   std::optional<absl::Duration> ttl;  // zero: no default TTL
   std::optional<std::string> token;   // "": remove it
+  std::optional<uint64_t> cache_bytes;  // a cache's budget per node (fixed: cache or not)
 };
 
 int ListNamespaces(const HttpTarget& node, const Output& out);

@@ -1,5 +1,7 @@
 #include "tools/kvsim/cluster_report.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -95,6 +97,11 @@ std::string FormatClusterReport(const workloads::Scenario& s,
                         "  read repairs=%d anti-entropy exchanges=%d keys repaired by "
                         "anti-entropy=%d\n",
                         r.read_repairs, r.aae_exchanges, r.keys_repaired_by_aae);
+  if (std::any_of(c.namespaces.begin(), c.namespaces.end(),
+                  [](const node::Namespace& ns) { return ns.cache_bytes() > 0; })) {
+    absl::StrAppendFormat(&out, "  cache namespaces: hits=%d misses=%d evictions=%d\n",
+                          r.cache_hits, r.cache_misses, r.cache_evictions);
+  }
   absl::StrAppendFormat(&out, "  %s %s after healing\n",
                         r.converged ? "converged" : "did NOT converge",
                         absl::FormatDuration(r.convergence_time));

@@ -28,6 +28,7 @@
 #include "workloads/checkers/checkers.h"
 #include "workloads/kv/client_workload.h"
 #include "workloads/kv/key_place.h"
+#include "workloads/kv/run_checkers.h"
 
 namespace kv::realcluster {
 namespace {
@@ -92,6 +93,19 @@ uint64_t Sample(absl::string_view metrics, absl::string_view name) {
     if (absl::SimpleAtod(line, &v) && v >= 0) return static_cast<uint64_t>(v);
   }
   return 0;
+}
+
+// The sum of every series of `name` (any labels) in a Prometheus text.
+uint64_t SampleAll(absl::string_view metrics, absl::string_view name) {
+  uint64_t sum = 0;
+  for (absl::string_view line : absl::StrSplit(metrics, '\n')) {
+    if (!absl::ConsumePrefix(&line, name) || line.empty() || (line[0] != ' ' && line[0] != '{')) {
+      continue;
+    }
+    double v = 0;
+    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v) && v >= 0) sum += static_cast<uint64_t>(v);
+  }
+  return sum;
 }
 
 // Drives one real run: the cluster, the driver's runtime and the fault schedule.
@@ -207,14 +221,7 @@ class RealWorld {
     in.strict_quorum = !s_.cluster.sloppy && s_.cluster.r + s_.cluster.w > s_.cluster.n;
     in.convergence_time = r.convergence_time;
     in.converged = r.converged;
-    for (workloads::Verdict& v : workloads::RunAllCheckers(in)) {
-      const auto listed = [&v](const std::vector<std::string>& names) {
-        return std::find(names.begin(), names.end(), v.checker) != names.end();
-      };
-      if (!s_.checks.run.empty() && !listed(s_.checks.run)) continue;
-      v.expected_violation = listed(s_.checks.expect_violation);
-      r.verdicts.push_back(std::move(v));
-    }
+    r.verdicts = workloads::RunScenarioCheckers(s_, in);
     r.simulated = rt_.Now() - start;  // here: real time
   }
 
@@ -479,6 +486,9 @@ class RealWorld {
       r.read_repairs += Sample(text, "kv_read_repairs_total");
       r.aae_exchanges += Sample(text, "kv_anti_entropy_exchanges_total");
       r.keys_repaired_by_aae += Sample(text, "kv_anti_entropy_keys_repaired_total");
+      r.cache_hits += SampleAll(text, "kv_cache_hits_total");
+      r.cache_misses += SampleAll(text, "kv_cache_misses_total");
+      r.cache_evictions += SampleAll(text, "kv_cache_evictions_total");
     }
   }
 

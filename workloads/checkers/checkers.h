@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct CheckInput {
   int64_t end_wall_micros = 0;  // wall time of the final reads (for expiry)
   uint64_t hints_left = 0;
   bool strict_quorum = false;   // R + W > N with strict quorums: read-your-writes applies
+  // If set, decides per key instead (namespaces have their own quorums).
+  std::function<bool(const std::string& key)> strict_quorum_for;
   Duration convergence_time = absl::ZeroDuration();
   bool converged = false;
 };
@@ -48,6 +51,10 @@ Verdict CheckDeletesAndExpiries(const CheckInput& in);
 Verdict CheckReadYourWrites(const CheckInput& in);
 // Every hint was delivered or expired.
 Verdict CheckHintsDrained(const CheckInput& in);
+// The contract of a cache namespace's keys (node/cache.h), which the checkers above do not hold
+// them to (evictions lose values by design): every value a read returned was written to that key
+// by some put. `in.history` holds only cache keys' operations.
+Verdict CheckCacheReads(const CheckInput& in);
 
 std::vector<Verdict> RunAllCheckers(const CheckInput& in);
 

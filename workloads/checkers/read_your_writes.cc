@@ -6,14 +6,19 @@ namespace kv::workloads {
 
 Verdict CheckReadYourWrites(const CheckInput& in) {
   Verdict v{"read-your-writes"};
-  if (!in.strict_quorum) {
+  auto applies = [&in](const std::string& key) {
+    return in.strict_quorum_for ? in.strict_quorum_for(key) : in.strict_quorum;
+  };
+  const KvHistory& h = *in.history;
+  bool any = false;
+  for (const KvOp& op : h.ops) any = any || applies(op.key);
+  if (!any) {
     v.detail = "not applicable (sloppy quorum or R + W <= N)";
     return v;
   }
-  const KvHistory& h = *in.history;
   size_t checked = 0, bad = 0;
   for (const KvOp& get : h.ops) {
-    if (get.type != KvOp::Type::kGet || !get.ok()) continue;
+    if (get.type != KvOp::Type::kGet || !get.ok() || !applies(get.key)) continue;
     for (size_t i = 0; i < h.ops.size(); ++i) {
       const KvOp& put = h.ops[i];
       if (put.type != KvOp::Type::kPut || !put.ok() || put.key != get.key ||
@@ -49,6 +54,36 @@ Verdict CheckReadYourWrites(const CheckInput& in) {
 std::vector<Verdict> RunAllCheckers(const CheckInput& in) {
   return {CheckNoLostWrites(in),       CheckConvergence(in),    CheckSiblings(in),
           CheckDeletesAndExpiries(in), CheckReadYourWrites(in), CheckHintsDrained(in)};
+}
+
+Verdict CheckCacheReads(const CheckInput& in) {
+  Verdict v{"cache-reads"};
+  const KvHistory& h = *in.history;
+  size_t reads = 0, values = 0, bad = 0;
+  for (const KvOp& get : h.ops) {
+    if (get.type != KvOp::Type::kGet || !get.ok()) continue;
+    ++reads;
+    for (const std::string& value : get.values_read) {
+      ++values;
+      auto w = h.writer_of.find(value);
+      if (w != h.writer_of.end() && h.ops[w->second].key == get.key) continue;
+      if (bad++ == 0) {
+        v.detail = absl::StrFormat("a read of cache key '%s' returned '%s', which no put of that "
+                                   "key wrote %s",
+                                   get.key, value, Where(get, in.seed));
+      }
+    }
+  }
+  v.passed = bad == 0;
+  if (reads == 0) {
+    v.detail = "not applicable (no cache namespace read)";
+  } else if (v.passed) {
+    v.detail = absl::StrFormat("%d reads of cache keys returned %d values, each written to its key",
+                               reads, values);
+  } else if (bad > 1) {
+    absl::StrAppendFormat(&v.detail, " (and %d more)", bad - 1);
+  }
+  return v;
 }
 
 }  // namespace kv::workloads

@@ -12,6 +12,7 @@
 #include "storage/record/record_digest.h"
 #include "node/namespaces.h"
 #include "workloads/kv/key_place.h"
+#include "workloads/kv/run_checkers.h"
 #include "workloads/kv/client_workload.h"
 #include "workloads/kv/fault_script.h"
 #include "workloads/kv/sim_cluster.h"
@@ -88,10 +89,6 @@ int64_t WallMicros(sim::Simulator& sim) {
   return absl::ToUnixMicros(sim.options().epoch + (sim.now() - MonoTime()));
 }
 
-bool Contains(const std::vector<std::string>& list, const std::string& name) {
-  return std::find(list.begin(), list.end(), name) != list.end();
-}
-
 std::unique_ptr<sim::Nemesis> StartNemesis(SimCluster& c, const Scenario& s, MonoTime start) {
   const NemesisSpec& spec = s.nemesis;
   sim::NemesisOptions n;
@@ -150,6 +147,11 @@ void Summarise(SimCluster& c, KvWorldResult* r) {
     r->read_repairs += n.coordinator().stats().read_repairs;
     r->aae_exchanges += n.anti_entropy().stats().exchanges;
     r->keys_repaired_by_aae += n.anti_entropy().stats().keys_repaired;
+    for (const auto& [ns, reads] : n.coordinator().stats().cache_reads) {
+      r->cache_hits += reads.hits;
+      r->cache_misses += reads.misses;
+    }
+    for (const auto& [ns, space] : n.cache().stats()) r->cache_evictions += space.evictions;
   }
   r->faults = c.sim.faults();
   r->network = c.sim.network().stats();
@@ -289,11 +291,7 @@ KvWorldResult RunKvWorld(uint64_t seed, const Scenario& s, RunHooks hooks) {
   in.strict_quorum = !s.cluster.sloppy && s.cluster.r + s.cluster.w > s.cluster.n;
   in.convergence_time = result.convergence_time;
   in.converged = result.converged;
-  for (Verdict& v : RunAllCheckers(in)) {
-    if (!s.checks.run.empty() && !Contains(s.checks.run, v.checker)) continue;
-    v.expected_violation = Contains(s.checks.expect_violation, v.checker);
-    result.verdicts.push_back(std::move(v));
-  }
+  result.verdicts = RunScenarioCheckers(s, in);
   return result;
 }
 

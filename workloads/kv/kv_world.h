@@ -31,6 +31,7 @@ struct KvWorldResult {
   // Summed over the nodes serving at the end (a restart resets a node's counters).
   uint64_t hints_delivered = 0, hints_expired = 0, hinted_writes = 0;
   uint64_t read_repairs = 0, aae_exchanges = 0, keys_repaired_by_aae = 0;
+  uint64_t cache_hits = 0, cache_misses = 0, cache_evictions = 0;  // cache namespaces
   uint64_t reads_with_siblings = 0;
   size_t most_siblings = 0;
   uint64_t keys_written = 0;

@@ -104,7 +104,7 @@ const char* FaultEventKindName(FaultEvent::Kind kind) {
 const std::vector<std::string>& CheckerNames() {
   static const std::vector<std::string> kNames = {
       "no-lost-writes", "convergence",      "siblings",
-      "deletes-and-expiry", "read-your-writes", "hints-drained"};
+      "deletes-and-expiry", "read-your-writes", "hints-drained", "cache-reads"};
   return kNames;
 }
 

@@ -218,6 +218,9 @@ void ReadNamespace(TableReader& t, node::Namespace* ns) {
   Duration ttl = absl::ZeroDuration();
   t.DurationField("ttl", &ttl);
   ns->set_default_ttl_micros(absl::ToInt64Microseconds(ttl));
+  uint64_t cache_bytes = 0;
+  t.Int("cache_bytes", 0, int64_t{1} << 40, &cache_bytes);
+  ns->set_cache_bytes(cache_bytes);
   t.Finish();
 }
 
@@ -547,7 +550,8 @@ std::string ScenarioToToml(const Scenario& s) {
                                        {"w", static_cast<int64_t>(ns.w())},
                                        {"quorum", ns.strict() ? "strict" : "sloppy"},
                                        {"ttl", D(absl::Microseconds(ns.default_ttl_micros()))},
-                                       {"siblings_max", static_cast<int64_t>(ns.siblings_max())}});
+                                       {"siblings_max", static_cast<int64_t>(ns.siblings_max())},
+                                       {"cache_bytes", static_cast<int64_t>(ns.cache_bytes())}});
     }
     cluster.insert("namespace", namespaces);
   }
