@@ -1,6 +1,7 @@
 #include "storage/engine/engine.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <deque>
 #include <limits>
@@ -61,6 +62,11 @@ std::optional<uint64_t> TreeDigest(const Record& record) {
 
 absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 
+// Most keys a RocksDB MultiGet takes in one call without allocating (its batch size).
+constexpr size_t kMultiGetBatchMax = 32;
+// Record ops of a group kept on the commit fiber's stack; a bigger group allocates.
+constexpr size_t kGroupRecordOpsInline = 128;
+
 // The key lock of a record ('r') or hint ('h') key: the spaces never share a lock.
 std::string LockName(char space, std::string key) {
   key.insert(key.begin(), space);
@@ -77,21 +83,33 @@ MerkleShape ShapeFor(uint32_t leaves) {
 
 // ---- WriteBatch ----
 
-// Ops are built in place: an Op holds a protobuf Record, whose moves cost a construction and a
-// swap, so building one and pushing it would pay that twice per op.
+// A put keeps the record's bytes, not the record: encoded here, each record's memory goes back
+// to the allocator as soon as the caller is done with it (in a batch, the next record reuses
+// it), and the commit has no encoding left to do. Ops are built in place.
 void WriteBatch::PutRecord(PartitionId partition, absl::string_view key, Record record) {
+  AddRecord(partition, key, record);
+}
+
+void WriteBatch::AddRecord(PartitionId partition, absl::string_view key, const Record& record) {
   Op& op = ops_.emplace_back();
   op.kind = Op::Kind::kPutRecord;
   op.partition = partition;
-  op.key.assign(key.data(), key.size());
-  op.record = std::move(record);
+  op.key = RecordKey(partition, key);
+  for (const Sibling& s : record.siblings()) {
+    op.longest_value_bytes = std::max(op.longest_value_bytes, s.value().size());
+  }
+  op.record_status = ValidateRecord(record);
+  // Not encoded if Engine::Validate refuses it whatever the options.
+  if (!op.record_status.ok() || op.longest_value_bytes > kValueBytesMaxLimit) return;
+  EncodeValidRecord(record, &op.value);
+  op.new_digest = TreeDigest(record);
 }
 
 void WriteBatch::DeleteRecord(PartitionId partition, absl::string_view key) {
   Op& op = ops_.emplace_back();
   op.kind = Op::Kind::kDeleteRecord;
   op.partition = partition;
-  op.key.assign(key.data(), key.size());
+  op.key = RecordKey(partition, key);
 }
 
 void WriteBatch::PutHint(Hint hint) {
@@ -100,7 +118,7 @@ void WriteBatch::PutHint(Hint hint) {
   op.partition = hint.partition;
   op.target = hint.target;
   op.key = std::move(hint.key);
-  op.record = std::move(hint.record);
+  op.hint_record.emplace(std::move(hint.record));
   op.created_wall_micros = hint.created_wall_micros;
 }
 
@@ -152,25 +170,30 @@ struct Engine::Impl {
   void SyncLoop();
   // Applies `group` in one RocksDB write; with `sync`, fsyncs the WAL as part of it.
   absl::Status CommitGroup(absl::Span<const std::shared_ptr<Pending>> group, bool sync);
-  // For each record op (in group order, with its record key), the digest the Merkle tree holds
-  // for the key just before the op: the previous op's on the same key in this group, else the
-  // op's own known old digest, else the stored record's (one read, or one MultiGet for all).
-  // Small vectors: most groups are one update.
-  template <typename T>
-  using OpVector = absl::InlinedVector<T, 2>;
-  void OldDigests(absl::Span<const std::string> record_keys,
-                  absl::Span<const WriteBatch::Op* const> record_ops,
-                  absl::Span<const std::optional<uint64_t>> new_digests,
-                  OpVector<std::optional<uint64_t>>* old_digests);
+  // A record op of a group being committed, with the digests the Merkle tree holds for its key
+  // before and after it.
+  struct RecordOp {
+    const WriteBatch::Op* op = nullptr;
+    std::optional<uint64_t> old_digest;
+    std::optional<uint64_t> new_digest;
+  };
+  using RecordOps = absl::InlinedVector<RecordOp, kGroupRecordOpsInline>;
+  // Appends the record ops of `group` with their new digests; returns about how many bytes the
+  // group's RocksDB batch will take.
+  size_t StageRecordOps(absl::Span<const std::shared_ptr<Pending>> group, RecordOps* record_ops);
+  // Sets each op's old_digest (ops in group order, new_digest set): the previous op's new digest
+  // on the same key in this group, else the op's own known old digest, else the stored record's
+  // (one read, or MultiGets in key order for all).
+  void OldDigests(absl::Span<RecordOp> ops);
   // The digest of the stored record of each key (nullopt: absent or unreadable, which the tree
-  // leaves out too).
+  // leaves out too). REQUIRES: keys distinct and in ascending byte order.
   void ReadDigests(absl::Span<const rocksdb::Slice> keys,
                    absl::Span<std::optional<uint64_t>* const> out);
   absl::StatusOr<bool> HintExists(const std::string& hint_key);
   MerkleTree& Tree(PartitionId p) {
-    auto it = trees.find(p);
-    if (it == trees.end()) it = trees.emplace(p, MerkleTree(shape)).first;
-    return it->second;
+    std::unique_ptr<MerkleTree>& tree = trees[p];
+    if (tree == nullptr) tree = std::make_unique<MerkleTree>(shape);
+    return *tree;
   }
   void CloseDb();
 
@@ -185,7 +208,9 @@ struct Engine::Impl {
   ExpiryFilterStats filter_stats;
   std::unique_ptr<rocksdb_env::FlushTrigger> flush_trigger;
   std::unique_ptr<SyncWatermark> watermark;
-  absl::btree_map<PartitionId, MerkleTree> trees;
+  // Looked up, never iterated. Trees are boxed: merkle() hands out references that must
+  // survive rehashing.
+  absl::flat_hash_map<PartitionId, std::unique_ptr<MerkleTree>> trees;
   KeyLocks key_locks;
 
   std::deque<std::shared_ptr<Pending>> queue;
@@ -310,39 +335,62 @@ void Engine::Impl::CloseDb() {
   db = nullptr;
 }
 
-void Engine::Impl::OldDigests(absl::Span<const std::string> record_keys,
-                              absl::Span<const WriteBatch::Op* const> record_ops,
-                              absl::Span<const std::optional<uint64_t>> new_digests,
-                              OpVector<std::optional<uint64_t>>* old_digests) {
-  const size_t n = record_keys.size();
-  old_digests->assign(n, std::nullopt);
-  OpVector<rocksdb::Slice> missing;
-  OpVector<std::optional<uint64_t>*> missing_out;
-  // Record key -> index of its latest op so far. Looked up, never iterated; views of
-  // `record_keys`. Not needed for a single op.
-  absl::flat_hash_map<absl::string_view, size_t> latest;
-  if (n > 1) latest.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (n > 1) {
-      auto [it, inserted] = latest.try_emplace(record_keys[i], i);
-      if (!inserted) {
-        (*old_digests)[i] = new_digests[it->second];
-        it->second = i;
-        continue;
-      }
-    }
-    if (record_ops[i]->old_digest_known) {
-      (*old_digests)[i] = record_ops[i]->old_digest;
+void Engine::Impl::OldDigests(absl::Span<RecordOp> ops) {
+  const size_t n = ops.size();
+  if (n == 0) return;
+  if (n == 1) {  // most groups: one update, whose old digest is known
+    RecordOp& only = ops[0];
+    if (only.op->old_digest_known) {
+      only.old_digest = only.op->old_digest;
     } else {
-      missing.emplace_back(record_keys[i]);
-      missing_out.push_back(&(*old_digests)[i]);
+      const rocksdb::Slice key(only.op->key);
+      std::optional<uint64_t>* out = &only.old_digest;
+      ReadDigests(absl::MakeConstSpan(&key, 1), absl::MakeConstSpan(&out, 1));
     }
+    return;
+  }
+  // The ops in key order, ties in group order, so each op's predecessor on its key comes just
+  // before it, and the keys to read come out sorted as MultiGet wants them. Sorted by the keys'
+  // first 8 bytes as one integer first: most comparisons then need no memcmp.
+  struct Sorted {
+    uint64_t prefix;  // the key's first 8 bytes, big-endian, zero-padded
+    uint32_t index;   // into ops
+  };
+  absl::InlinedVector<Sorted, kGroupRecordOpsInline> order(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const std::string& key = ops[i].op->key;
+    unsigned char bytes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::memcpy(bytes, key.data(), std::min<size_t>(key.size(), 8));
+    uint64_t prefix = 0;
+    for (unsigned char b : bytes) prefix = prefix << 8 | b;
+    order[i] = Sorted{prefix, i};
+  }
+  std::sort(order.begin(), order.end(), [&](const Sorted& a, const Sorted& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    const int c = ops[a.index].op->key.compare(ops[b.index].op->key);
+    return c != 0 ? c < 0 : a.index < b.index;
+  });
+  absl::InlinedVector<rocksdb::Slice, kGroupRecordOpsInline> missing;
+  absl::InlinedVector<std::optional<uint64_t>*, kGroupRecordOpsInline> missing_out;
+  const RecordOp* previous = nullptr;
+  for (const Sorted& s : order) {
+    RecordOp& r = ops[s.index];
+    if (previous != nullptr && previous->op->key == r.op->key) {
+      r.old_digest = previous->new_digest;
+    } else if (r.op->old_digest_known) {
+      r.old_digest = r.op->old_digest;
+    } else {
+      missing.emplace_back(r.op->key);
+      missing_out.push_back(&r.old_digest);
+    }
+    previous = &r;
   }
   if (!missing.empty()) ReadDigests(missing, missing_out);
 }
 
 void Engine::Impl::ReadDigests(absl::Span<const rocksdb::Slice> keys,
                                absl::Span<std::optional<uint64_t>* const> out) {
+  KV_ASSERT(keys.size() == out.size());
   if (keys.size() == 1) {  // MultiGet's set-up costs more than it saves for one key
     rocksdb::PinnableSlice value;
     if (db->Get(rocksdb::ReadOptions(), records, keys[0], &value).ok()) {
@@ -351,22 +399,22 @@ void Engine::Impl::ReadDigests(absl::Span<const rocksdb::Slice> keys,
     }
     return;
   }
-  // MultiGet wants its keys sorted; sorting them here (plain byte order, as the records' column
-  // family) is cheaper than its own sort through the comparator's virtual calls.
-  std::vector<uint32_t> order(keys.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](uint32_t a, uint32_t b) { return keys[a].compare(keys[b]) < 0; });
-  std::vector<rocksdb::Slice> sorted(keys.size());
-  for (size_t i = 0; i < order.size(); ++i) sorted[i] = keys[order[i]];
-  std::vector<rocksdb::PinnableSlice> values(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
-  db->MultiGet(rocksdb::ReadOptions(), records, sorted.size(), sorted.data(), values.data(),
-               statuses.data(), /*sorted_input=*/true);
-  for (size_t i = 0; i < order.size(); ++i) {
-    if (!statuses[i].ok()) continue;
-    absl::StatusOr<Record> record = DecodeRecord(View(values[i]));
-    if (record.ok()) *out[order[i]] = TreeDigest(*record);
+  // In slices of MultiGet's own batch size: its key contexts then stay on the stack (a bigger
+  // call allocates them), and so do the values here. RocksDB splits a bigger call the same way.
+  const rocksdb::ReadOptions read_options;
+  std::array<rocksdb::PinnableSlice, kMultiGetBatchMax> values;
+  std::array<rocksdb::Status, kMultiGetBatchMax> statuses;
+  for (size_t first = 0; first < keys.size(); first += kMultiGetBatchMax) {
+    const size_t count = std::min(kMultiGetBatchMax, keys.size() - first);
+    db->MultiGet(read_options, records, count, keys.data() + first, values.data(),
+                 statuses.data(), /*sorted_input=*/true);
+    for (size_t i = 0; i < count; ++i) {
+      if (statuses[i].ok()) {
+        absl::StatusOr<Record> record = DecodeRecord(View(values[i]));
+        if (record.ok()) *out[first + i] = TreeDigest(*record);
+      }
+      values[i].Reset();
+    }
   }
 }
 
@@ -378,28 +426,29 @@ absl::StatusOr<bool> Engine::Impl::HintExists(const std::string& hint_key) {
   return true;
 }
 
+size_t Engine::Impl::StageRecordOps(absl::Span<const std::shared_ptr<Pending>> group,
+                                    RecordOps* record_ops) {
+  size_t op_count = 0;
+  for (const std::shared_ptr<Pending>& pending : group) op_count += pending->ops.size();
+  record_ops->reserve(op_count);
+  size_t batch_bytes = 0;
+  for (const std::shared_ptr<Pending>& pending : group) {
+    for (const WriteBatch::Op& op : pending->ops) {
+      batch_bytes += op.key.size() + op.value.size() + 16;
+      if (op.is_record()) record_ops->push_back(RecordOp{&op, std::nullopt, op.new_digest});
+    }
+  }
+  return batch_bytes;
+}
+
 absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>> group,
                                        bool sync) {
   if (!failure.ok()) return failure;
-  rocksdb::WriteBatch batch;
-  // The record ops, in op order, with their record keys and the digests they leave.
-  OpVector<std::string> keys;
-  OpVector<const WriteBatch::Op*> record_ops;
-  OpVector<std::optional<uint64_t>> new_digests;
-  for (const std::shared_ptr<Pending>& pending : group) {
-    for (const WriteBatch::Op& op : pending->ops) {
-      if (op.kind == WriteBatch::Op::Kind::kPutRecord ||
-          op.kind == WriteBatch::Op::Kind::kDeleteRecord) {
-        keys.push_back(RecordKey(op.partition, op.key));
-        record_ops.push_back(&op);
-        new_digests.push_back(op.kind == WriteBatch::Op::Kind::kPutRecord ? TreeDigest(op.record)
-                                                                          : std::nullopt);
-      }
-    }
-  }
-  OpVector<std::optional<uint64_t>> old_digests;
-  OldDigests(keys, record_ops, new_digests, &old_digests);
-  size_t next_record = 0;
+  // The record ops, in op order, with the digests they leave and find.
+  RecordOps record_ops;
+  const size_t batch_bytes = StageRecordOps(group, &record_ops);
+  OldDigests(absl::MakeSpan(record_ops));
+  rocksdb::WriteBatch batch(batch_bytes);
   absl::btree_map<std::string, bool> hint_staged;  // hint key -> exists after the op
   int64_t hint_delta = 0;
   size_t ops = 0;
@@ -408,10 +457,10 @@ absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>
       ++ops;
       switch (op.kind) {
         case WriteBatch::Op::Kind::kPutRecord:
-          batch.Put(records, keys[next_record++], EncodeRecord(op.record));
+          batch.Put(records, op.key, op.value);  // encoded by PutRecord
           break;
         case WriteBatch::Op::Kind::kDeleteRecord:
-          batch.Delete(records, keys[next_record++]);
+          batch.Delete(records, op.key);
           break;
         case WriteBatch::Op::Kind::kPutHint:
         case WriteBatch::Op::Kind::kDeleteHint: {
@@ -427,7 +476,7 @@ absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>
           hint_delta += (put ? 1 : 0) - (existed ? 1 : 0);
           hint_staged[hk] = put;
           if (put) {
-            batch.Put(hints, hk, EncodeHintValue(op.created_wall_micros, op.record));
+            batch.Put(hints, hk, EncodeHintValue(op.created_wall_micros, *op.hint_record));
           } else {
             batch.Delete(hints, hk);
           }
@@ -452,8 +501,8 @@ absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>
     return written;
   }
   stats.ops_committed += ops;
-  for (size_t i = 0; i < record_ops.size(); ++i) {
-    Tree(record_ops[i]->partition).Update(record_ops[i]->key, old_digests[i], new_digests[i]);
+  for (const RecordOp& r : record_ops) {
+    Tree(r.op->partition).Update(r.op->client_key(), r.old_digest, r.new_digest);
   }
   stats.hints = static_cast<uint64_t>(static_cast<int64_t>(stats.hints) + hint_delta);
   if (flush_trigger != nullptr) {
@@ -634,34 +683,43 @@ absl::Status Engine::Validate(const WriteBatch& batch) const {
       if (op.key.empty()) return absl::InvalidArgumentError("empty metadata name");
       continue;
     }
-    if (op.key.empty()) return absl::InvalidArgumentError("empty key");
-    if (op.key.size() > options_.key_bytes_max) {
-      return absl::InvalidArgumentError(absl::StrCat("key of ", op.key.size(),
+    const absl::string_view key = op.client_key();
+    if (key.empty()) return absl::InvalidArgumentError("empty key");
+    if (key.size() > options_.key_bytes_max) {
+      return absl::InvalidArgumentError(absl::StrCat("key of ", key.size(),
                                                      " bytes exceeds the maximum of ",
                                                      options_.key_bytes_max, " bytes"));
     }
-    if (op.kind != WriteBatch::Op::Kind::kPutRecord && op.kind != WriteBatch::Op::Kind::kPutHint) {
-      continue;
-    }
-    for (const Sibling& s : op.record.siblings()) {
-      if (s.value().size() > options_.value_bytes_max) {
-        return absl::InvalidArgumentError(absl::StrCat("value of ", s.value().size(),
-                                                       " bytes exceeds the maximum of ",
-                                                       options_.value_bytes_max, " bytes"));
+    if (op.kind == WriteBatch::Op::Kind::kPutRecord) {
+      // Checked when the op was added (WriteBatch::AddRecord).
+      RETURN_IF_ERROR(ValidateValues(op.longest_value_bytes, op.record_status));
+    } else if (op.kind == WriteBatch::Op::Kind::kPutHint) {
+      size_t longest = 0;
+      for (const Sibling& s : op.hint_record->siblings()) {
+        longest = std::max(longest, s.value().size());
       }
+      RETURN_IF_ERROR(ValidateValues(longest, ValidateRecord(*op.hint_record)));
     }
-    absl::Status valid = ValidateRecord(op.record);
-    if (!valid.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("malformed record: ", valid.message()));
-    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::ValidateValues(size_t longest_value_bytes,
+                                    const absl::Status& record_status) const {
+  if (longest_value_bytes > options_.value_bytes_max) {
+    return absl::InvalidArgumentError(absl::StrCat("value of ", longest_value_bytes,
+                                                   " bytes exceeds the maximum of ",
+                                                   options_.value_bytes_max, " bytes"));
+  }
+  if (!record_status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed record: ", record_status.message()));
   }
   return absl::OkStatus();
 }
 
 absl::Status Engine::Write(WriteBatch batch) { return Submit(std::move(batch), std::nullopt); }
 
-absl::Status Engine::Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard,
-                            Record* written) {
+absl::Status Engine::Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard) {
   RETURN_IF_ERROR(Validate(batch));
   KV_ASSERT_MSG(!impl_->closing, "Engine::Write after Close");
   if (!impl_->failure.ok()) {
@@ -672,7 +730,7 @@ absl::Status Engine::Submit(WriteBatch batch, std::optional<KeyLocks::Guard> gua
   auto pending = std::make_shared<Impl::Pending>();
   pending->ops = std::move(batch.ops_);
   if (guard.has_value()) pending->guard.emplace(std::move(*guard));
-  impl_->queue.push_back(pending);  // kept here too, for `written` after the commit
+  impl_->queue.push_back(pending);  // kept here too, to read the answer
   // If this fiber is unwound (cancelled) before a leader took the write, the write is dropped
   // unapplied: nobody waits for it any more.
   struct Abandon {
@@ -701,8 +759,6 @@ absl::Status Engine::Submit(WriteBatch batch, std::optional<KeyLocks::Guard> gua
     return pending->status;
   }
   ++impl_->stats.writes;
-  // The commit is over: nothing else refers to the ops any more.
-  if (written != nullptr) *written = std::move(pending->ops.back().record);
   return absl::OkStatus();
 }
 
@@ -744,7 +800,7 @@ absl::StatusOr<std::optional<Record>> Engine::Update(PartitionId partition, absl
   WriteBatch batch;
   const bool put = next.has_value();
   if (put) {
-    batch.PutRecord(partition, key, *std::move(next));
+    batch.AddRecord(partition, key, *next);  // encoded now: `next` is returned as stored
   } else if (current.has_value()) {
     batch.DeleteRecord(partition, key);
   }
@@ -755,13 +811,8 @@ absl::StatusOr<std::optional<Record>> Engine::Update(PartitionId partition, absl
     op.old_digest = current.has_value() ? TreeDigest(*current) : std::nullopt;
   }
   // The lock goes with the write: released once it is applied, before its fsync.
-  if (!put) {
-    RETURN_IF_ERROR(Submit(std::move(batch), std::move(guard)));
-    return std::nullopt;
-  }
-  Record stored;
-  RETURN_IF_ERROR(Submit(std::move(batch), std::move(guard), &stored));
-  return std::optional<Record>(std::move(stored));
+  RETURN_IF_ERROR(Submit(std::move(batch), std::move(guard)));
+  return next;  // nullopt if removed
 }
 
 absl::Status Engine::ScanPartition(

@@ -55,6 +55,8 @@ struct Hint {
 // Operations applied atomically by Engine::Write.
 class WriteBatch {
  public:
+  // The record is checked and encoded now, and the batch keeps only its bytes and digest;
+  // Engine::Write refuses the batch if the record (or the key) is invalid.
   void PutRecord(PartitionId partition, absl::string_view key, Record record);
   // Removes the record entirely (handoff of a partition, purge). Deletes by clients are tombstone
   // records written with PutRecord.
@@ -63,7 +65,7 @@ class WriteBatch {
   void DeleteHint(NodeId target, PartitionId partition, absl::string_view key);
   void PutMeta(absl::string_view name, absl::string_view value);
 
-  // Room for `ops` operations without reallocating (each op holds a record: moving them costs).
+  // Room for `ops` operations without reallocating.
   void Reserve(size_t ops) { ops_.reserve(ops); }
 
   size_t size() const { return ops_.size(); }
@@ -71,19 +73,42 @@ class WriteBatch {
 
  private:
   friend class Engine;
+  // PutRecord without taking the record (Engine::Update returns it once written).
+  void AddRecord(PartitionId partition, absl::string_view key, const Record& record);
+
   struct Op {
     enum class Kind : uint8_t { kPutRecord, kDeleteRecord, kPutHint, kDeleteHint, kPutMeta };
     Kind kind = Kind::kPutRecord;
     PartitionId partition = 0;
     NodeId target = kNoNode;
-    std::string key;  // the client key, or the meta name
-    Record record;
-    std::string value;  // meta value
+    // Record ops: the RocksDB key, RecordKey(partition, client key), built once when the op is
+    // added (the commit needs it, and the client key is its suffix). Hint ops: the client key.
+    // Meta ops: the name.
+    std::string key;
+    // Put-record ops: the stored bytes of the record (EncodeRecord), or empty if the record is
+    // malformed. Meta ops: the value.
+    std::string value;
+    // Put-hint ops: the hint's record.
+    std::optional<Record> hint_record;
     int64_t created_wall_micros = 0;
+    // Put-record ops, for Engine::Validate: the longest sibling value and the record's own check
+    // (ValidateRecord).
+    size_t longest_value_bytes = 0;
+    absl::Status record_status;
+    // Record ops: the digest the Merkle tree holds for the key after this op (none: absent).
+    std::optional<uint64_t> new_digest;
     // Record ops from Engine::Update: the digest the Merkle tree holds for the key before this
     // op is known (the caller read the record), so the commit need not read it again.
     bool old_digest_known = false;
     std::optional<uint64_t> old_digest;
+
+    bool is_record() const { return kind == Kind::kPutRecord || kind == Kind::kDeleteRecord; }
+    // The key the client named (for a record op, the suffix of `key`).
+    absl::string_view client_key() const {
+      absl::string_view k = key;
+      if (is_record()) k.remove_prefix(kRecordKeyPrefixBytes);
+      return k;
+    }
   };
   std::vector<Op> ops_;
 };
@@ -198,11 +223,11 @@ class Engine {
   struct Impl;
   explicit Engine(std::unique_ptr<Impl> impl);
   absl::Status Validate(const WriteBatch& batch) const;
+  // INVALID_ARGUMENT if a put's longest value exceeds value_bytes_max or its record is malformed
+  // (`record_status`, from ValidateRecord).
+  absl::Status ValidateValues(size_t longest_value_bytes, const absl::Status& record_status) const;
   // Write, with the key lock of an Update (released once the write is applied, before its fsync).
-  // If `written` is not null and the write succeeded, the batch's last op's record is moved
-  // there (Update returns what it stored without copying it).
-  absl::Status Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard,
-                      Record* written = nullptr);
+  absl::Status Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard);
 
   EngineOptions options_;
   std::unique_ptr<Impl> impl_;

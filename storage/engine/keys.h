@@ -4,6 +4,7 @@
 //   meta CF:     [name]
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -13,6 +14,9 @@
 namespace kv::storage {
 
 using PartitionId = uint32_t;
+
+// Bytes before the client key in a records-CF key.
+inline constexpr size_t kRecordKeyPrefixBytes = 4;
 
 std::string RecordKey(PartitionId partition, absl::string_view key);
 // The first key of `partition` and the first key after it (an exclusive upper bound).

@@ -27,10 +27,10 @@ absl::Status ValidateEngineOptions(const EngineOptions& o) {
   if (o.durability == Durability::kInterval && o.sync_interval <= absl::ZeroDuration()) {
     return bad("sync_interval must be positive under interval durability");
   }
-  if (o.key_bytes_max == 0 || o.key_bytes_max > (64 << 10)) {
+  if (o.key_bytes_max == 0 || o.key_bytes_max > kKeyBytesMaxLimit) {
     return bad(absl::StrCat("key_bytes_max must be in 1..65536, got ", o.key_bytes_max));
   }
-  if (o.value_bytes_max == 0 || o.value_bytes_max > (64 << 20)) {
+  if (o.value_bytes_max == 0 || o.value_bytes_max > kValueBytesMaxLimit) {
     return bad(absl::StrCat("value_bytes_max must be in 1..64 MiB, got ", o.value_bytes_max));
   }
   if (o.tombstone_grace < absl::ZeroDuration()) return bad("tombstone_grace must not be negative");

@@ -33,6 +33,10 @@ const char* DurabilityName(Durability d);
 // "sync" or "interval".
 absl::StatusOr<Durability> ParseDurability(absl::string_view text);
 
+// The largest value_bytes_max and key_bytes_max allowed.
+inline constexpr size_t kValueBytesMaxLimit = 64 << 20;
+inline constexpr size_t kKeyBytesMaxLimit = 64 << 10;
+
 struct EngineOptions {
   // Directory of the database on the process's file system.
   std::string dir = "/db";

@@ -17,12 +17,19 @@ uint32_t EnvelopeCrc(uint8_t version, absl::string_view payload) {
 
 uint32_t Crc32c(absl::string_view bytes) { return kv::Crc32c(bytes); }
 
-std::string Seal(uint8_t version, absl::string_view payload) {
+std::array<char, kEnvelopeHeaderBytes> SealHeader(uint8_t version, absl::string_view payload) {
   const uint32_t crc = EnvelopeCrc(version, payload);
+  std::array<char, kEnvelopeHeaderBytes> header;
+  header[0] = static_cast<char>(version);
+  for (int i = 0; i < 4; ++i) header[1 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  return header;
+}
+
+std::string Seal(uint8_t version, absl::string_view payload) {
+  const std::array<char, kEnvelopeHeaderBytes> header = SealHeader(version, payload);
   std::string out;
   out.reserve(kEnvelopeHeaderBytes + payload.size());
-  out.push_back(static_cast<char>(version));
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  out.append(header.data(), header.size());
   out.append(payload.data(), payload.size());
   KV_ASSERT(out.size() == kEnvelopeHeaderBytes + payload.size());
   return out;

@@ -9,6 +9,7 @@
 // only the payload format does, under a new version byte.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -24,6 +25,10 @@ uint32_t Crc32c(absl::string_view bytes);
 
 // Returns the envelope of `payload` with version byte `version`.
 std::string Seal(uint8_t version, absl::string_view payload);
+
+// The header Seal puts before `payload`: Seal(version, payload) == header + payload. For a writer
+// that serialises the payload in place behind the header instead of copying it there.
+std::array<char, kEnvelopeHeaderBytes> SealHeader(uint8_t version, absl::string_view payload);
 
 // An envelope's version byte and a view of its payload (pointing into the opened bytes, which
 // must outlive it).

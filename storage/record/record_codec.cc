@@ -1,5 +1,9 @@
 #include "storage/record/record_codec.h"
 
+#include <array>
+#include <cstring>
+#include <limits>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "net/assert.h"
@@ -14,6 +18,20 @@ std::string EncodeRecord(const Record& record) {
   std::string payload;
   KV_ASSERT(record.SerializeToString(&payload));
   return Seal(static_cast<uint8_t>(record.format_version()), payload);
+}
+
+void EncodeValidRecord(const Record& record, std::string* out) {
+  KV_ASSERT(out != nullptr);
+  const size_t payload_bytes = record.ByteSizeLong();
+  KV_ASSERT(payload_bytes <= static_cast<size_t>(std::numeric_limits<int>::max()));
+  out->resize(kEnvelopeHeaderBytes + payload_bytes);
+  uint8_t* const payload = reinterpret_cast<uint8_t*>(out->data()) + kEnvelopeHeaderBytes;
+  uint8_t* const end = record.SerializeWithCachedSizesToArray(payload);
+  KV_ASSERT(end == payload + payload_bytes);
+  const std::array<char, kEnvelopeHeaderBytes> header =
+      SealHeader(static_cast<uint8_t>(record.format_version()),
+                 absl::string_view(reinterpret_cast<const char*>(payload), payload_bytes));
+  std::memcpy(out->data(), header.data(), header.size());
 }
 
 absl::StatusOr<Record> DecodeRecord(absl::string_view bytes) {

@@ -18,6 +18,10 @@ namespace kv::storage {
 // REQUIRES: ValidateRecord(record).ok() (asserted: writing an invalid record is a bug).
 std::string EncodeRecord(const Record& record);
 
+// EncodeRecord into `*out` (replacing its contents) with one allocation and no copy, for a
+// record its caller has just checked. REQUIRES: ValidateRecord(record).ok() (not checked again).
+void EncodeValidRecord(const Record& record, std::string* out);
+
 // Errors (the message names the problem):
 //   DATA_LOSS "record checksum mismatch" if any bit of the bytes changed, or shorter than the
 //   header; FAILED_PRECONDITION "unsupported record format version N ..." for an intact record

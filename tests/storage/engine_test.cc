@@ -141,6 +141,28 @@ TEST(EngineTest, UpdateSerialisesReadModifyWriteOfOneKey) {
   });
 }
 
+TEST(EngineTest, UpdateReturnsWhatItStoredOrNulloptWhenItRemoved) {
+  WithEngine([](Runtime&, Engine& engine) {
+    auto put = [](const std::optional<Record>& current) {
+      return std::optional<Record>(Update(current.value_or(EmptyRecord()),
+                                          current ? ReadContext(*current) : Context(), 1,
+                                          Write::Put("new"), 5));
+    };
+    KV_ASSERT_OK_AND_ASSIGN(std::optional<Record> returned, engine.Update(2, "k", put));
+    KV_ASSERT_OK_AND_ASSIGN(std::optional<Record> stored, engine.Get(2, "k"));
+    ASSERT_TRUE(returned.has_value());
+    ASSERT_TRUE(stored.has_value());
+    EXPECT_EQ(returned->SerializeAsString(), stored->SerializeAsString());
+    KV_ASSERT_OK_AND_ASSIGN(
+        returned, engine.Update(2, "k", [](const std::optional<Record>&) {
+          return absl::StatusOr<std::optional<Record>>(std::nullopt);
+        }));
+    EXPECT_FALSE(returned.has_value());
+    EXPECT_FALSE(engine.Get(2, "k")->has_value());
+    EXPECT_EQ(engine.merkle(2).key_count(), 0u);
+  });
+}
+
 TEST(EngineTest, ConcurrentWritesShareOneWalSyncUnderGroupCommit) {
   EngineOptions options;
   options.modelled_sync_latency = absl::Milliseconds(2);
@@ -278,6 +300,57 @@ TEST(EngineTest, MerkleTreesFollowEveryWriteAndSurviveReopen) {
   sim.Start(id);
   sim.RunFor(absl::Minutes(1));
   EXPECT_EQ(phase, 2);
+}
+
+TEST(EngineTest, MerkleTreesFollowBatchesThatRepeatOverwriteAndDeleteKeys) {
+  // A batch reads the old digests of its keys in one pass, in key order and in slices (over 32
+  // keys); a key the batch writes twice takes, the second time, the digest the batch just left.
+  WithEngine([](Runtime&, Engine& engine) {
+    Random random(5);
+    for (int round = 0; round < 30; ++round) {
+      WriteBatch batch;
+      const int ops = 1 + static_cast<int>(random.Uniform(150));
+      for (int i = 0; i < ops; ++i) {
+        const PartitionId p = static_cast<PartitionId>(random.Uniform(3));
+        const std::string key = "k" + std::to_string(random.Uniform(120));
+        const int64_t n = round * 1000 + i + 1;
+        if (random.Bernoulli(0.15)) {
+          batch.DeleteRecord(p, key);
+        } else {
+          batch.PutRecord(p, key, ValueRecord("v" + std::to_string(n), n));
+        }
+      }
+      KV_ASSERT_OK(engine.Write(std::move(batch)));
+      for (PartitionId p = 0; p < 3; ++p) {
+        ASSERT_EQ(engine.merkle(p).Root(), RebuiltRoot(engine, p))
+            << "round " << round << " partition " << p;
+        uint64_t keys = 0;
+        KV_ASSERT_OK(engine.ScanPartition(p, [&](absl::string_view, const Record&) {
+          ++keys;
+          return true;
+        }));
+        EXPECT_EQ(engine.merkle(p).key_count(), keys) << "round " << round << " partition " << p;
+      }
+    }
+  });
+}
+
+TEST(EngineTest, AMalformedRecordRefusesItsWholeBatch) {
+  WithEngine([](Runtime&, Engine& engine) {
+    Record uncovered;  // a sibling its own (empty) context does not cover
+    Sibling* s = uncovered.add_siblings();
+    s->set_dot_node(1);
+    s->set_dot_counter(1);
+    s->set_value("x");
+    WriteBatch batch;
+    batch.PutRecord(1, "good", ValueRecord("ok"));
+    batch.PutRecord(1, "bad", uncovered);
+    absl::Status status = engine.Write(std::move(batch));
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(status.message().find("malformed record"), std::string::npos) << status;
+    EXPECT_FALSE(engine.Get(1, "good")->has_value()) << "nothing of the batch was written";
+    EXPECT_EQ(engine.merkle(1).key_count(), 0u);
+  });
 }
 
 TEST(ExpiryFilterTest, PurgesOnlyRecordsWhoseEveryVersionDiedAGraceAgo) {

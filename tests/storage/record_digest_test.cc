@@ -27,6 +27,15 @@ TEST(RecordDigestTest, PinnedAcrossBuilds) {
       << std::hex << RecordDigest(TwoSiblings());
 }
 
+TEST(RecordDigestTest, PinnedAcrossBuildsForOneSibling) {
+  // Most records hold one sibling and take a shorter path: it must hash as the general one did.
+  const Record one = Update(EmptyRecord(), Context(), 1, Write::Put("apple", 500), 10);
+  EXPECT_EQ(RecordDigest(one), 0x214522e4feebb66dULL) << std::hex << RecordDigest(one);
+  const Record tombstone = Update(one, ReadContext(one), 2, Write::Delete(), 30);
+  ASSERT_EQ(tombstone.siblings_size(), 1);
+  EXPECT_EQ(RecordDigest(tombstone), 0xe2e0851b814edc37ULL) << std::hex << RecordDigest(tombstone);
+}
+
 TEST(RecordDigestTest, EmptyVersionSetIsZeroAndAnythingElseIsNot) {
   EXPECT_EQ(RecordDigest(EmptyRecord()), 0u);
   for (uint64_t seed = 1; seed <= 200; ++seed) {
