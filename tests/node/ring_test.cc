@@ -65,7 +65,9 @@ TEST(RingTest, JoinsMoveAboutTheIdealFractionAndNothingElse) {
         << n_old << " -> " << n_new << ": moved " << moved << ", ideal " << ideal;
     // Only new nodes receive partitions when every old node was at its target.
     for (PartitionId p = 0; p < 256; ++p) {
-      if (ring.owner(p) != grown.owner(p)) EXPECT_GT(grown.owner(p), static_cast<NodeId>(n_old));
+      if (ring.owner(p) != grown.owner(p)) {
+        EXPECT_GT(grown.owner(p), static_cast<NodeId>(n_old));
+      }
     }
     for (auto& [node, c] : grown.OwnedCounts()) {
       EXPECT_EQ(c, ClaimTargets(256, Nodes(n_new)).at(node));
@@ -84,7 +86,9 @@ TEST(RingTest, LeaveMovesOnlyTheLeaversPartitions) {
   EXPECT_LE(std::abs(ring.MovedPartitions(shrunk) - ideal), 0.1 * ideal);
   for (PartitionId p = 0; p < 256; ++p) {
     EXPECT_NE(shrunk.owner(p), 3u);
-    if (ring.owner(p) != 3) EXPECT_EQ(shrunk.owner(p), ring.owner(p)) << "partition " << p;
+    if (ring.owner(p) != 3) {
+      EXPECT_EQ(shrunk.owner(p), ring.owner(p)) << "partition " << p;
+    }
   }
 }
 

@@ -236,7 +236,9 @@ TEST_P(EngineCrashTest, AcknowledgedWritesSurviveCrashesAndNothingIsSilentlyCorr
   // writes, ~2 verified reads at least).
   EXPECT_GT(acks, 16u * seeds);
   EXPECT_GT(verifications, 3u * seeds / 2);
-  if (c.disk_faults) EXPECT_GT(failures, 0u) << "disk faults should fail some writes";
+  if (c.disk_faults) {
+    EXPECT_GT(failures, 0u) << "disk faults should fail some writes";
+  }
   if (c.durability == Durability::kInterval && !c.bit_flips) {
     EXPECT_GT(suffix_losses, 0u) << "crashes should lose some unsynced interval writes";
   }

@@ -112,7 +112,9 @@ TEST(EngineRealGroupCommitTest, CancellingWritersMidCommitLetsTheEngineCloseClea
     options.durability = Durability::kSync;
     absl::StatusOr<std::unique_ptr<Engine>> reopened = Engine::Open(p.runtime, options);
     EXPECT_TRUE(reopened.ok()) << reopened.status();
-    if (reopened.ok()) EXPECT_TRUE((*reopened)->Close().ok());
+    if (reopened.ok()) {
+      EXPECT_TRUE((*reopened)->Close().ok());
+    }
     p.executor.Stop();
   });
   std::filesystem::remove_all(dir);

@@ -71,7 +71,7 @@ TEST(RecordCodecTest, EncodeValidRecordWritesExactlyEncodeRecordsBytes) {
 }
 
 TEST(RecordCodecTest, SealHeaderIsWhatSealPutsBeforeThePayload) {
-  for (const std::string payload : {std::string(), std::string("payload"), std::string(1000, 'p')}) {
+  for (const std::string& payload : {std::string(), std::string("payload"), std::string(1000, 'p')}) {
     const std::array<char, kEnvelopeHeaderBytes> header = SealHeader(3, payload);
     EXPECT_EQ(std::string(header.data(), header.size()) + payload, Seal(3, payload));
   }

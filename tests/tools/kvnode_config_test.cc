@@ -103,6 +103,8 @@ TEST(KvnodeDataDirTest, ADirectoryBelongsToOneNodeAndOneFormat) {
   std::ofstream(other + "/photo.jpg") << "x";
   EXPECT_EQ(PrepareDataDir(other, 1).message(),
             other + " is not empty and has no IDENTITY file: not a dynkv data directory");
+  std::filesystem::remove_all(other);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

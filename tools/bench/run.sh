@@ -31,6 +31,9 @@
 set -euo pipefail
 # shellcheck source=tools/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# The benchmark binaries are not in the default build.
+[ -f "$BUILD_DIR/build.ninja" ] || bench_die "no build in $BUILD_DIR (tools/build.sh release)"
+ninja -C "$BUILD_DIR" kvnode openloop kv_cluster_bench >/dev/null
 
 REPEAT="${REPEAT:-2}"
 N_P1="${N_P1:-100000}"
