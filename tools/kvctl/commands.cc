@@ -107,11 +107,8 @@ int Delete(const HttpTarget& node, const Output& out, const std::string& ns,
 }
 
 int Status(const HttpTarget& node, const Output& out) {
-  absl::StatusOr<HttpReply> reply = Request(node, "GET", "/cluster", {});
-  if (!reply.ok()) return Fail(reply.status());
-  if (reply->status != 200) return FailReply(*reply);
-  absl::StatusOr<json> body = ParseJson(*reply);
-  if (!body.ok()) return Fail(body.status());
+  std::optional<json> body = GetJson(node, "/cluster");
+  if (!body.has_value()) return 1;
   if (out.json) {
     std::printf("%s\n", body->dump(2).c_str());
     return 0;

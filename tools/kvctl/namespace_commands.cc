@@ -32,11 +32,8 @@ void PrintRow(const json& ns) {
 
 // GET `path`; prints its JSON (--json) or its rows.
 int ShowJson(const HttpTarget& node, const Output& out, const std::string& path, bool list) {
-  absl::StatusOr<HttpReply> reply = Request(node, "GET", path, {});
-  if (!reply.ok()) return Fail(reply.status());
-  if (reply->status != 200) return FailReply(*reply);
-  absl::StatusOr<json> body = ParseJson(*reply);
-  if (!body.ok()) return Fail(body.status());
+  std::optional<json> body = GetJson(node, path);
+  if (!body.has_value()) return 1;
   if (out.json) {
     std::printf("%s\n", body->dump(2).c_str());
     return 0;

@@ -29,6 +29,15 @@ absl::StatusOr<json> ParseJson(const HttpReply& reply) {
   return parsed;
 }
 
+std::optional<json> GetJson(const HttpTarget& node, const std::string& path) {
+  absl::StatusOr<HttpReply> reply = Request(node, "GET", path, {});
+  if (!reply.ok()) return Fail(reply.status()), std::nullopt;
+  if (reply->status != 200) return FailReply(*reply), std::nullopt;
+  absl::StatusOr<json> body = ParseJson(*reply);
+  if (!body.ok()) return Fail(body.status()), std::nullopt;
+  return *std::move(body);
+}
+
 std::string Str(const json& j, const char* key) {
   if (!j.contains(key) || j[key].is_null()) return "";
   return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();

@@ -2,6 +2,7 @@
 // API path of a key.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -17,6 +18,8 @@ int Fail(const absl::Status& status);
 int FailReply(const HttpReply& reply);
 // The reply's body as JSON; DATA_LOSS if it is not JSON.
 absl::StatusOr<nlohmann::json> ParseJson(const HttpReply& reply);
+// GET `path`, expecting 200 with a JSON body. nullopt after printing why not (exit status 1).
+std::optional<nlohmann::json> GetJson(const HttpTarget& node, const std::string& path);
 // j[key] as text ("" if absent or null; strings unquoted).
 std::string Str(const nlohmann::json& j, const char* key);
 // /kv/{key} for the default namespace ("" or "default"), else /ns/{ns}/kv/{key}, encoded.

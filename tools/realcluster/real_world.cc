@@ -17,6 +17,7 @@
 #include "net/stderr_logger.h"
 #include "net/tcp_transport.h"
 #include "nlohmann/json.hpp"
+#include "node/api/namespace_json.h"
 #include "node/client.h"
 #include "node/kv.pb.h"
 #include "node/membership.h"
@@ -548,13 +549,7 @@ absl::StatusOr<RealWorldResult> RunRealWorld(uint64_t seed, const Scenario& s,
   RETURN_IF_ERROR(cluster->WaitForRing());
   // The scenario's namespaces, as an operator defines them (the simulator's nodes start with them).
   for (const node::Namespace& ns : s.cluster.namespaces) {
-    const json body = {{"n", ns.n()},
-                       {"r", ns.r()},
-                       {"w", ns.w()},
-                       {"quorum", ns.strict() ? "strict" : "sloppy"},
-                       {"ttl", static_cast<double>(ns.default_ttl_micros()) / 1e6},
-                       {"siblings_max", ns.siblings_max()}};
-    RETURN_IF_ERROR(cluster->DefineNamespace(ns.name(), body.dump()));
+    RETURN_IF_ERROR(cluster->DefineNamespace(ns.name(), api::NamespaceJson(ns).dump()));
   }
   RealWorld world(seed, s, *cluster, options, secret);
   ASSIGN_OR_RETURN(RealWorldResult result, world.Run());

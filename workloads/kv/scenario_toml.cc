@@ -95,6 +95,23 @@ class TableReader {
     *out = n->as_string()->get();
   }
 
+  // Each table of the array of tables `key` ([[path.key]]), read by fn(reader, index).
+  template <typename Fn>
+  void Tables(std::string_view key, Fn fn) {
+    const toml::node* n = Get(key);
+    if (n == nullptr) return;
+    if (!n->is_array_of_tables()) {
+      return Fail(key, *n, absl::StrCat("expected [[", Field(key), "]] tables"));
+    }
+    size_t i = 0;
+    for (const toml::node& entry : *n->as_array()) {
+      TableReader reader(*entry.as_table(), absl::StrCat(Field(key), "[", i, "]"), state_);
+      fn(reader, i++);
+    }
+  }
+
+  const toml::table& table() const { return table_; }
+
   // One of `choices` (each a name and the value it means).
   template <typename T>
   void Choice(std::string_view key, std::initializer_list<std::pair<const char*, T>> choices,
@@ -224,7 +241,7 @@ void ReadNamespace(TableReader& t, node::Namespace* ns) {
   t.Finish();
 }
 
-void ReadCluster(TableReader& t, ParseState* state, ClusterSpec* c) {
+void ReadCluster(TableReader& t, ClusterSpec* c) {
   t.Int("nodes", 1, 128, &c->nodes);
   t.IntList("weights", 1, 64, &c->weights);
   t.Int("n", 1, 64, &c->n);
@@ -244,17 +261,7 @@ void ReadCluster(TableReader& t, ParseState* state, ClusterSpec* c) {
   t.Choice<storage::Resolution>("resolution",
                        {{"dvv", storage::Resolution::kDottedVersionVectors}, {"lww", storage::Resolution::kLastWriterWins}},
                        &c->resolution);
-  if (const toml::node* list = t.Get("namespace")) {
-    if (!list->is_array_of_tables()) {
-      t.Fail("namespace", *list, "expected [[cluster.namespace]] tables");
-    } else {
-      size_t i = 0;
-      for (const toml::node& entry : *list->as_array()) {
-        TableReader nt(*entry.as_table(), absl::StrCat("cluster.namespace[", i++, "]"), state);
-        ReadNamespace(nt, &c->namespaces.emplace_back());
-      }
-    }
-  }
+  t.Tables("namespace", [c](TableReader& nt, size_t) { ReadNamespace(nt, &c->namespaces.emplace_back()); });
   t.Finish();
 }
 
@@ -381,24 +388,15 @@ void ReadNemesis(TableReader& t, NemesisSpec* n) {
 }
 
 void ReadFaults(TableReader& t, ParseState* state, Scenario* s) {
-  if (const toml::node* script = t.Get("script")) {
-    if (!script->is_array_of_tables()) {
-      t.Fail("script", *script, "expected [[faults.script]] tables");
-    } else {
-      size_t i = 0;
-      for (const toml::node& entry : *script->as_array()) {
-        FaultEvent e;
-        e.line = LineOf(entry);
-        TableReader et(*entry.as_table(), absl::StrCat("faults.script[", i, "]"), state);
-        if (entry.as_table()->get("kind") == nullptr) {
-          state->Fail(e.line, absl::StrCat("faults.script[", i, "]"), "missing 'kind'");
-        }
-        ReadEvent(et, &e);
-        s->script.push_back(std::move(e));
-        ++i;
-      }
+  t.Tables("script", [state, s](TableReader& et, size_t i) {
+    FaultEvent e;
+    e.line = LineOf(et.table());
+    if (et.table().get("kind") == nullptr) {
+      state->Fail(e.line, absl::StrCat("faults.script[", i, "]"), "missing 'kind'");
     }
-  }
+    ReadEvent(et, &e);
+    s->script.push_back(std::move(e));
+  });
   if (const toml::table* nemesis = t.Table("nemesis")) {
     TableReader nt(*nemesis, "faults.nemesis", state);
     s->nemesis.enabled = true;
@@ -449,7 +447,7 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text, absl::string_view
   top.String("description", &s.description);
   if (const toml::table* t = top.Table("cluster")) {
     TableReader r(*t, "cluster", &state);
-    ReadCluster(r, &state, &s.cluster);
+    ReadCluster(r, &s.cluster);
   }
   if (const toml::table* t = top.Table("workload")) {
     TableReader r(*t, "workload", &state);
