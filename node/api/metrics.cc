@@ -138,6 +138,10 @@ void RenderEngine(std::string& out, const storage::EngineStats& s,
         static_cast<int64_t>(z.block_cache_bytes));
   Counter(out, "kv_storage_corrupt_reads_total", "Reads refused because a record was corrupt.",
           s.corrupt_reads);
+  Counter(out, "kv_storage_reads_skipped_total",
+          "Record lookups answered 'absent' by the key filter, without a read.", s.reads_skipped);
+  Gauge(out, "kv_storage_key_filter_bytes", "Memory of the in-memory key filter.",
+        static_cast<int64_t>(z.key_filter_bytes));
 }
 
 void RenderRpc(std::string& out, const RpcStats& s) {

@@ -95,6 +95,7 @@ void WriteBatch::AddRecord(PartitionId partition, absl::string_view key, const R
   op.kind = Op::Kind::kPutRecord;
   op.partition = partition;
   op.key = RecordKey(partition, key);
+  op.key_hash = MerkleKeyHash(key);
   for (const Sibling& s : record.siblings()) {
     op.longest_value_bytes = std::max(op.longest_value_bytes, s.value().size());
   }
@@ -110,6 +111,7 @@ void WriteBatch::DeleteRecord(PartitionId partition, absl::string_view key) {
   op.kind = Op::Kind::kDeleteRecord;
   op.partition = partition;
   op.key = RecordKey(partition, key);
+  op.key_hash = MerkleKeyHash(key);
 }
 
 void WriteBatch::PutHint(Hint hint) {
@@ -182,8 +184,9 @@ struct Engine::Impl {
   // group's RocksDB batch will take.
   size_t StageRecordOps(absl::Span<const std::shared_ptr<Pending>> group, RecordOps* record_ops);
   // Sets each op's old_digest (ops in group order, new_digest set): the previous op's new digest
-  // on the same key in this group, else the op's own known old digest, else the stored record's
-  // (one read, or MultiGets in key order for all).
+  // on the same key in this group, else the op's own known old digest, else none if the key
+  // filter says the key is absent, else the stored record's (one read, or MultiGets in key order
+  // for all).
   void OldDigests(absl::Span<RecordOp> ops);
   // The digest of the stored record of each key (nullopt: absent or unreadable, which the tree
   // leaves out too). REQUIRES: keys distinct and in ascending byte order.
@@ -212,6 +215,9 @@ struct Engine::Impl {
   // survive rehashing.
   absl::flat_hash_map<PartitionId, std::unique_ptr<MerkleTree>> trees;
   KeyLocks key_locks;
+  // Every record key stored (by MerkleKeyHash), and more: a key it does not contain is absent.
+  // Built at open from the keys on disk; a put of a key believed absent adds it before its write.
+  KeyFilter key_filter;
 
   std::deque<std::shared_ptr<Pending>> queue;
   bool leading = false;
@@ -308,6 +314,13 @@ absl::Status Engine::Impl::SyncWalAndMark() {
 }
 
 absl::Status Engine::Impl::RebuildTrees() {
+  // Sized by RocksDB's estimate of the keys (records, and tombstones of removed ones); the filter
+  // grows if there are more.
+  uint64_t estimated_keys = 0;
+  if (!db->GetIntProperty(records, "rocksdb.estimate-num-keys", &estimated_keys)) {
+    estimated_keys = 0;
+  }
+  key_filter = KeyFilter(estimated_keys + estimated_keys / 2);
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), records));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     PartitionId partition;
@@ -315,9 +328,11 @@ absl::Status Engine::Impl::RebuildTrees() {
     if (!ParseRecordKey(View(it->key()), &partition, &key)) {
       return absl::DataLossError("malformed record key in the database");
     }
+    const uint64_t key_hash = MerkleKeyHash(key);
+    key_filter.Add(key_hash);  // corrupt too: reads of it must find it and report DATA_LOSS
     absl::StatusOr<Record> record = DecodeRecord(View(it->value()));
-    if (!record.ok()) continue;  // reads of it report DATA_LOSS; the tree leaves it out
-    Tree(partition).Update(key, std::nullopt, TreeDigest(*record));
+    if (!record.ok()) continue;  // the tree leaves it out
+    Tree(partition).UpdateHashed(key_hash, std::nullopt, TreeDigest(*record));
   }
   return FromRocksDb(it->status(), "scanning records at open");
 }
@@ -342,6 +357,8 @@ void Engine::Impl::OldDigests(absl::Span<RecordOp> ops) {
     RecordOp& only = ops[0];
     if (only.op->old_digest_known) {
       only.old_digest = only.op->old_digest;
+    } else if (!key_filter.MayContain(only.op->key_hash)) {
+      ++stats.reads_skipped;  // absent: no old digest
     } else {
       const rocksdb::Slice key(only.op->key);
       std::optional<uint64_t>* out = &only.old_digest;
@@ -379,6 +396,8 @@ void Engine::Impl::OldDigests(absl::Span<RecordOp> ops) {
       r.old_digest = previous->new_digest;
     } else if (r.op->old_digest_known) {
       r.old_digest = r.op->old_digest;
+    } else if (!key_filter.MayContain(r.op->key_hash)) {
+      ++stats.reads_skipped;  // absent: no old digest
     } else {
       missing.emplace_back(r.op->key);
       missing_out.push_back(&r.old_digest);
@@ -448,6 +467,13 @@ absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>
   RecordOps record_ops;
   const size_t batch_bytes = StageRecordOps(group, &record_ops);
   OldDigests(absl::MakeSpan(record_ops));
+  // Before the write: once RocksDB has a key, the filter must say it may be there. (A put whose
+  // key has an old digest is in already; re-adding would only use up the filter's capacity.)
+  for (const RecordOp& r : record_ops) {
+    if (r.op->kind == WriteBatch::Op::Kind::kPutRecord && !r.old_digest.has_value()) {
+      key_filter.Add(r.op->key_hash);
+    }
+  }
   rocksdb::WriteBatch batch(batch_bytes);
   absl::btree_map<std::string, bool> hint_staged;  // hint key -> exists after the op
   int64_t hint_delta = 0;
@@ -502,7 +528,7 @@ absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>
   }
   stats.ops_committed += ops;
   for (const RecordOp& r : record_ops) {
-    Tree(r.op->partition).Update(r.op->client_key(), r.old_digest, r.new_digest);
+    Tree(r.op->partition).UpdateHashed(r.op->key_hash, r.old_digest, r.new_digest);
   }
   stats.hints = static_cast<uint64_t>(static_cast<int64_t>(stats.hints) + hint_delta);
   if (flush_trigger != nullptr) {
@@ -773,6 +799,10 @@ absl::StatusOr<std::optional<Record>> Engine::Get(PartitionId partition, absl::s
     return absl::InvalidArgumentError(absl::StrCat("key of ", key.size(),
                                                    " bytes is empty or exceeds the maximum of ",
                                                    options_.key_bytes_max, " bytes"));
+  }
+  if (!impl_->key_filter.MayContain(MerkleKeyHash(key))) {
+    ++impl_->stats.reads_skipped;
+    return std::nullopt;
   }
   rocksdb::PinnableSlice value;  // pinned in the block cache or memtable: no copy
   rocksdb::Status s =
@@ -1052,6 +1082,7 @@ EngineSizes Engine::sizes() const {
   if (impl_->db->GetIntProperty(impl_->records, "rocksdb.block-cache-usage", &cache)) {
     out.block_cache_bytes = cache;
   }
+  out.key_filter_bytes = impl_->key_filter.memory_bytes();
   return out;
 }
 

@@ -11,6 +11,10 @@
 // engine then answers every write with UNAVAILABLE ("storage failed ...") until the node restarts
 // and reopens it. Reads keep working.
 //
+// Reads before writes: a put must know the digest the Merkle tree holds for its key, and an
+// Update reads the current record. An in-memory filter of the stored keys (key_filter.h), rebuilt
+// at open, answers "absent" for most keys that are not there, so new keys cost no RocksDB lookup.
+//
 // Integrity: records are checksummed (storage/record/record_codec.h) on top of RocksDB's block
 // checksums. A record that fails either check is never returned: the read fails with DATA_LOSS.
 //
@@ -35,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "net/runtime.h"
+#include "storage/engine/key_filter.h"
 #include "storage/engine/key_locks.h"
 #include "storage/engine/keys.h"
 #include "storage/engine/options.h"
@@ -85,6 +90,8 @@ class WriteBatch {
     // added (the commit needs it, and the client key is its suffix). Hint ops: the client key.
     // Meta ops: the name.
     std::string key;
+    // Record ops: MerkleKeyHash of the client key (the Merkle tree's and the key filter's hash).
+    uint64_t key_hash = 0;
     // Put-record ops: the stored bytes of the record (EncodeRecord), or empty if the record is
     // malformed. Meta ops: the value.
     std::string value;
@@ -123,6 +130,7 @@ struct EngineStats {
   uint64_t records_purged = 0;   // by the compaction filter
   uint64_t corrupt_reads = 0;    // reads answered DATA_LOSS
   uint64_t hints = 0;            // hints stored now
+  uint64_t reads_skipped = 0;    // record lookups the key filter answered "absent" (no read)
 };
 
 // Sizes from RocksDB's own properties (records and hints together), for operators' metrics.
@@ -134,6 +142,7 @@ struct EngineSizes {
   uint64_t memtable_bytes = 0;     // rocksdb.cur-size-all-mem-tables
   uint64_t pending_compaction_bytes = 0;  // rocksdb.estimate-pending-compaction-bytes
   uint64_t block_cache_bytes = 0;  // rocksdb.block-cache-usage
+  uint64_t key_filter_bytes = 0;   // the engine's in-memory key filter (key_filter.h)
 };
 
 class Engine {

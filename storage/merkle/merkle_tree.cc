@@ -37,10 +37,9 @@ uint64_t MerkleTree::EntryHash(uint64_t key_hash, uint64_t digest) {
   return Mix64(HashCombine(key_hash, digest));
 }
 
-void MerkleTree::Update(absl::string_view key, std::optional<uint64_t> old_digest,
-                        std::optional<uint64_t> new_digest) {
+void MerkleTree::UpdateHashed(uint64_t key_hash, std::optional<uint64_t> old_digest,
+                              std::optional<uint64_t> new_digest) {
   if (old_digest == new_digest) return;
-  const uint64_t key_hash = MerkleKeyHash(key);
   const uint32_t leaf = LeafOfKeyHash(shape_, key_hash);
   uint64_t& leaf_hash = hashes_[depth_][leaf];
   uint32_t& count = leaf_key_count_[leaf];

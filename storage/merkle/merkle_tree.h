@@ -43,7 +43,12 @@ class MerkleTree {
   // a wrong old digest corrupts the leaf's hash until Clear()). Asserts that a removal or change
   // does not hit an empty leaf.
   void Update(absl::string_view key, std::optional<uint64_t> old_digest,
-              std::optional<uint64_t> new_digest);
+              std::optional<uint64_t> new_digest) {
+    UpdateHashed(MerkleKeyHash(key), old_digest, new_digest);
+  }
+  // Update, for a caller that has the key's MerkleKeyHash already.
+  void UpdateHashed(uint64_t key_hash, std::optional<uint64_t> old_digest,
+                    std::optional<uint64_t> new_digest);
 
   // Empties the tree (all leaves hash to 0, all counts 0).
   void Clear();

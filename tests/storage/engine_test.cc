@@ -302,6 +302,67 @@ TEST(EngineTest, MerkleTreesFollowEveryWriteAndSurviveReopen) {
   EXPECT_EQ(phase, 2);
 }
 
+TEST(EngineTest, NewKeysCostNoReadAndEveryKeyIsFoundAfterReopen) {
+  // More keys than the key filter's first size, so it grows; after the reopen it is rebuilt from
+  // the keys on disk. A key it wrongly left out would read as absent, and its Merkle digest would
+  // be missing from the tree.
+  constexpr int kKeys = static_cast<int>(KeyFilter::kMinCapacity) + 4'000;
+  constexpr PartitionId kPartitions = 8;
+  auto key_of = [](int i) { return "key" + std::to_string(i); };
+  sim::Simulator sim(11);
+  std::map<PartitionId, uint64_t> roots_before;
+  int phase = 0;
+  NodeId id = AddEngineProcess(sim, "node", [&](Runtime& rt, EngineApp& app) {
+    ASSERT_TRUE(OpenEngine(rt, app).ok());
+    Engine& engine = *app.engine;
+    if (phase == 0) {
+      for (int first = 0; first < kKeys; first += 1000) {
+        WriteBatch batch;
+        for (int i = first; i < std::min(kKeys, first + 1000); ++i) {
+          batch.PutRecord(i % kPartitions, key_of(i), ValueRecord("v" + std::to_string(i), i + 1));
+        }
+        KV_ASSERT_OK(engine.Write(std::move(batch)));
+      }
+      // New keys: the filter answers for almost all of them, so almost none was read.
+      EXPECT_GT(engine.stats().reads_skipped, static_cast<uint64_t>(kKeys) * 95 / 100);
+      // Overwrites of existing keys read their old digests (the trees below prove it).
+      for (int i = 0; i < 500; ++i) {
+        KV_ASSERT_OK(engine.Put(i % kPartitions, key_of(i), ValueRecord("w", kKeys + i + 1)));
+      }
+      for (PartitionId p = 0; p < kPartitions; ++p) {
+        EXPECT_EQ(engine.merkle(p).Root(), RebuiltRoot(engine, p)) << "partition " << p;
+        roots_before[p] = engine.merkle(p).Root();
+      }
+      KV_ASSERT_OK(engine.Close());
+      app.engine.reset();
+      phase = 1;
+      return;
+    }
+    for (int i = 0; i < kKeys; ++i) {
+      KV_ASSERT_OK_AND_ASSIGN(std::optional<Record> got, engine.Get(i % kPartitions, key_of(i)));
+      ASSERT_TRUE(got.has_value()) << key_of(i) << " lost after reopen";
+      EXPECT_EQ(OnlyValue(*got), i < 500 ? "w" : "v" + std::to_string(i));
+    }
+    const uint64_t skipped_before = engine.stats().reads_skipped;
+    for (int i = kKeys; i < kKeys + 1000; ++i) {
+      KV_ASSERT_OK_AND_ASSIGN(std::optional<Record> got, engine.Get(i % kPartitions, key_of(i)));
+      EXPECT_FALSE(got.has_value());
+    }
+    EXPECT_GT(engine.stats().reads_skipped - skipped_before, 950u) << "absent keys were read";
+    for (PartitionId p = 0; p < kPartitions; ++p) {
+      EXPECT_EQ(engine.merkle(p).Root(), roots_before[p]) << "partition " << p;
+    }
+    phase = 2;
+  });
+  sim.Start(id);
+  sim.RunFor(absl::Minutes(10));
+  ASSERT_EQ(phase, 1);
+  sim.Crash(id);
+  sim.Start(id);
+  sim.RunFor(absl::Minutes(10));
+  EXPECT_EQ(phase, 2);
+}
+
 TEST(EngineTest, MerkleTreesFollowBatchesThatRepeatOverwriteAndDeleteKeys) {
   // A batch reads the old digests of its keys in one pass, in key order and in slices (over 32
   // keys); a key the batch writes twice takes, the second time, the digest the batch just left.
