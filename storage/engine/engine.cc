@@ -120,7 +120,7 @@ void WriteBatch::PutHint(Hint hint) {
   op.partition = hint.partition;
   op.target = hint.target;
   op.key = std::move(hint.key);
-  op.hint_record.emplace(std::move(hint.record));
+  op.hint_record = std::make_unique<Record>(std::move(hint.record));
   op.created_wall_micros = hint.created_wall_micros;
 }
 

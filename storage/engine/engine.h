@@ -95,8 +95,8 @@ class WriteBatch {
     // Put-record ops: the stored bytes of the record (EncodeRecord), or empty if the record is
     // malformed. Meta ops: the value.
     std::string value;
-    // Put-hint ops: the hint's record.
-    std::optional<Record> hint_record;
+    // Put-hint ops: the hint's record (boxed: record ops, the common kind, stay small).
+    std::unique_ptr<Record> hint_record;
     int64_t created_wall_micros = 0;
     // Put-record ops, for Engine::Validate: the longest sibling value and the record's own check
     // (ValidateRecord).
