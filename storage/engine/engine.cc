@@ -566,10 +566,15 @@ void Engine::Impl::Lead() {
     }
   } abdicate{this};
   const bool sync = options.durability == Durability::kSync;
-  // Where the fsync itself takes the time (real mode), it blocks the thread: writers that are
-  // ready to run (request handlers woken by the same burst of messages, the next update of a key
-  // whose lock a group just released) could not queue behind it, and each would pay its own
-  // fsync. Yielding before each group lets them join.
+  // Writers that are ready to run (request handlers woken by the same burst of messages, the
+  // next update of a key whose lock a group just released) join a group only if the leader lets
+  // them run first: it yields before each group.
+  //  - kSync, where the fsync itself takes the time (real mode): it blocks the thread, and each
+  //    writer left out would pay its own fsync, so the leader also lets the event loop poll for
+  //    input once (YieldToPoll). (With a modelled sync latency, writers queue while it sleeps.)
+  //  - kInterval: each group costs one WAL write (a system call) and one pass of RocksDB's write
+  //    path, however many writers share it; the fibers already ready (the handlers of one poll's
+  //    input) join for the price of a fiber switch (Yield), and a lone writer pays no more.
   const bool yield = sync && options.modelled_sync_latency == absl::ZeroDuration();
   while (!queue.empty()) {
     // Apply group after group while writers keep coming, up to group_commit_ops_max operations;
@@ -578,7 +583,11 @@ void Engine::Impl::Lead() {
     in_flight_durable = false;
     size_t ops = 0;
     bool synced = !sync;
-    if (yield) YieldToPoll();
+    if (yield) {
+      YieldToPoll();
+    } else if (!sync) {
+      Yield();
+    }
     while (true) {
       const size_t first = in_flight.size();
       while (!queue.empty() && (ops == 0 || ops + queue.front()->ops.size() <=

@@ -5,7 +5,8 @@
 //
 // Durability (options.h): under kSync a write returns OK only after its WAL fsync; concurrent
 // writes from different fibers share one WAL write and one fsync (group commit). Under kInterval
-// a write returns OK once in the WAL, which a background fiber fsyncs every sync_interval.
+// a write returns OK once in the WAL, which a background fiber fsyncs every sync_interval; writes
+// that are ready together share one WAL write there too.
 // A write that returns an error was not acknowledged, whatever reached the disk (it may or may not
 // appear after a restart). After a failed WAL write or sync RocksDB stops accepting writes; the
 // engine then answers every write with UNAVAILABLE ("storage failed ...") until the node restarts

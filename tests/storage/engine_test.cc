@@ -185,6 +185,30 @@ TEST(EngineTest, ConcurrentWritesShareOneWalSyncUnderGroupCommit) {
       options);
 }
 
+TEST(EngineTest, WritersReadyTogetherShareOneWalWriteUnderIntervalDurability) {
+  EngineOptions options;
+  options.durability = Durability::kInterval;
+  WithEngine(
+      [](Runtime& rt, Engine& engine) {
+        std::vector<FiberHandle> writers;
+        for (int i = 0; i < 50; ++i) {
+          writers.push_back(rt.Spawn("writer", [&engine, i] {
+            KV_EXPECT_OK(engine.Put(1, "k" + std::to_string(i), ValueRecord("v")));
+          }));
+        }
+        for (auto& w : writers) w.Join();
+        EngineStats s = engine.stats();
+        EXPECT_EQ(s.writes, 50u);
+        EXPECT_EQ(s.ops_committed, 50u);
+        EXPECT_LE(s.commit_groups, 2u) << "50 writers ready at once should share a WAL write";
+        // A lone writer still commits at once, in a group of its own.
+        KV_EXPECT_OK(engine.Put(1, "alone", ValueRecord("v")));
+        EXPECT_EQ(engine.stats().commit_groups, s.commit_groups + 1);
+        EXPECT_EQ(rt.Now(), MonoTime()) << "no write waited for time to pass";
+      },
+      options);
+}
+
 TEST(EngineTest, ALeaderCancelledDuringItsFsyncHandsOverAndNoWriteHangs) {
   EngineOptions options;
   options.modelled_sync_latency = absl::Milliseconds(5);
