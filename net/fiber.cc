@@ -263,10 +263,13 @@ FiberHandle FiberScheduler::Spawn(std::string name, absl::AnyInvocable<void()> f
 void FiberScheduler::PostResume(Fiber* f) {
   if (f->resume_posted_) return;
   f->resume_posted_ = true;
+  ++ready_fibers_;
   executor_->Post([this, id = f->id_] { Resume(id); });
 }
 
 void FiberScheduler::Resume(uint64_t id) {
+  KV_ASSERT(ready_fibers_ > 0);
+  --ready_fibers_;
   auto it = fibers_.find(id);
   if (it == fibers_.end()) return;  // Finished (or unwound by CancelAll) meanwhile.
   Fiber* f = it->second.get();
@@ -322,6 +325,12 @@ void Yield() {
   f->waiting_ = nullptr;
   w.woken_ = true;
   f->CheckCancelled();
+}
+
+bool OtherFibersReady() {
+  KV_ASSERT_MSG(t_current != nullptr, "OtherFibersReady outside any fiber");
+  // The current fiber is running, so none of the posted resumptions is its own.
+  return t_current->sched_->ready_fibers() > 0;
 }
 
 void YieldToPoll() {

@@ -155,6 +155,8 @@ class FiberScheduler {
   size_t fiber_count() const { return fibers_.size(); }
   uint64_t fibers_spawned() const { return next_id_ - 1; }
   uint64_t switches() const { return switches_; }
+  // Fibers made ready (spawned, woken or yielding) whose turn to run has not come yet.
+  size_t ready_fibers() const { return ready_fibers_; }
   Executor* executor() const { return executor_; }
 
   // The fiber running now on this thread, or nullptr when in scheduler/executor context.
@@ -178,6 +180,7 @@ class FiberScheduler {
   FiberOptions options_;
   uint64_t next_id_ = 1;
   uint64_t switches_ = 0;
+  size_t ready_fibers_ = 0;  // resumptions posted to the executor and not yet run
   // Ordered by id, so CancelAll's order is deterministic.
   absl::btree_map<uint64_t, std::unique_ptr<Fiber>> fibers_;
 };
@@ -188,6 +191,10 @@ void FiberSleep(Duration d);
 void FiberSleepUntil(MonoTime deadline);
 // Lets other ready fibers and tasks run, then continues.
 void Yield();
+// True if another fiber of the current fiber's scheduler is ready to run: a fiber about to start
+// work that others could join (a group commit) can Yield() only then, and pay nothing when alone.
+// REQUIRES: on a fiber.
+bool OtherFibersReady();
 // Suspends until the executor has run what was ready before and had a chance to notice new
 // input: in real mode one pass of the event loop's I/O poll, in the simulator the events already
 // due at this instant. Yield() alone resumes before any I/O is looked at. Use it where a fiber

@@ -574,7 +574,7 @@ void Engine::Impl::Lead() {
   //    input once (YieldToPoll). (With a modelled sync latency, writers queue while it sleeps.)
   //  - kInterval: each group costs one WAL write (a system call) and one pass of RocksDB's write
   //    path, however many writers share it; the fibers already ready (the handlers of one poll's
-  //    input) join for the price of a fiber switch (Yield), and a lone writer pays no more.
+  //    input) join for the price of a fiber switch (Yield), and a lone writer does not yield.
   const bool yield = sync && options.modelled_sync_latency == absl::ZeroDuration();
   while (!queue.empty()) {
     // Apply group after group while writers keep coming, up to group_commit_ops_max operations;
@@ -585,7 +585,7 @@ void Engine::Impl::Lead() {
     bool synced = !sync;
     if (yield) {
       YieldToPoll();
-    } else if (!sync) {
+    } else if (!sync && OtherFibersReady()) {
       Yield();
     }
     while (true) {

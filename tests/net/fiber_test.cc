@@ -131,6 +131,23 @@ TEST(FiberTest, YieldLetsOtherFibersRun) {
   EXPECT_EQ(order, "ababab");
 }
 
+TEST(FiberTest, OtherFibersReadySaysWhetherAYieldWouldLetAnotherFiberRun) {
+  RunOnFiber([&](Runtime& rt) {
+    EXPECT_FALSE(OtherFibersReady()) << "alone";
+    bool ran = false;
+    FiberHandle other = rt.Spawn("other", [&] { ran = true; });
+    EXPECT_TRUE(OtherFibersReady()) << "a spawned fiber waits for its first turn";
+    Yield();
+    EXPECT_TRUE(ran);
+    EXPECT_FALSE(OtherFibersReady()) << "the other fiber finished";
+    FiberHandle sleeper = rt.Spawn("sleeper", [] { FiberSleep(absl::Seconds(1)); });
+    Yield();
+    EXPECT_FALSE(OtherFibersReady()) << "a sleeping fiber is not ready";
+    sleeper.Join();
+    other.Join();
+  });
+}
+
 TEST(FiberTest, JoinUntilTimesOut) {
   RunOnFiber([&](Runtime& rt) {
     FiberHandle slow = rt.Spawn("slow", [] { FiberSleep(absl::Seconds(10)); });
