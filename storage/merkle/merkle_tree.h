@@ -15,10 +15,14 @@
 // the first ancestor already dirty), so a burst of W writes costs O(W) and the next Root()
 // recomputes only the dirty nodes, O(dirty nodes * branching).
 //
+// Memory: 16 bytes per leaf and 9 per interior node, in three arrays; an update touches the tree's
+// header, one leaf and (unless already dirty) its parent's flag: few cache lines per write.
+//
 // Not thread-safe. Root() and NodeHash() are const but refresh cached interior hashes. A tree is a
 // plain value: copy it to freeze a snapshot for an exchange while writes continue on the original.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -80,18 +84,31 @@ class MerkleTree {
   static uint64_t EntryHash(uint64_t key_hash, uint64_t digest);
 
  private:
+  // A leaf's hash and key count side by side: an update touches one cache line.
+  struct Leaf {
+    uint64_t hash = 0;
+    uint32_t key_count = 0;
+  };
+
   void MarkAncestorsDirty(uint32_t leaf);
   void Refresh(uint32_t level, uint32_t index) const;
+  // Index of node `index` at interior `level` (< depth_) in interior_hash_ and dirty_.
+  size_t Interior(uint32_t level, uint32_t index) const { return level_start_[level] + index; }
 
+  static constexpr uint32_t kDepthMax = MerkleShape::kLeafCountLog2Max;
+
+  // The fields an update reads come first: two cache lines.
   MerkleShape shape_;
   uint32_t depth_;
   // child_count_log2_[l]: log2 of the number of children of each node at level l < depth_.
-  std::vector<uint32_t> child_count_log2_;
-  // hashes_[l][i]: hash of node i at level l; hashes_[depth_] are the leaves (always current).
-  mutable std::vector<std::vector<uint64_t>> hashes_;
-  // dirty_[l][i] for l < depth_: hashes_[l][i] is stale. Invariant: a dirty node's parent is dirty.
-  mutable std::vector<std::vector<uint8_t>> dirty_;
-  std::vector<uint32_t> leaf_key_count_;
+  uint8_t child_count_log2_[kDepthMax] = {};
+  std::vector<Leaf> leaves_;
+  // Interior nodes, all levels in one array each, root first. dirty_[i]: interior_hash_[i] is
+  // stale. Invariant: a dirty node's parent is dirty.
+  mutable std::vector<uint8_t> dirty_;
+  mutable std::vector<uint64_t> interior_hash_;
+  // Where interior level l < depth_ starts in interior_hash_ and dirty_.
+  uint32_t level_start_[kDepthMax] = {};
   uint64_t key_count_ = 0;
 };
 
