@@ -61,6 +61,7 @@ std::optional<uint64_t> TreeDigest(const Record& record) {
 }
 
 absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+rocksdb::Slice Slice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
 // Most keys a RocksDB MultiGet takes in one call without allocating (its batch size).
 constexpr size_t kMultiGetBatchMax = 32;
@@ -83,18 +84,34 @@ MerkleShape ShapeFor(uint32_t leaves) {
 
 // ---- WriteBatch ----
 
-// A put keeps the record's bytes, not the record: encoded here, each record's memory goes back
-// to the allocator as soon as the caller is done with it (in a batch, the next record reuses
-// it), and the commit has no encoding left to do. Ops are built in place.
+// A put keeps the record's bytes, not the record: encoded here (into the batch's one buffer),
+// each record's memory goes back to the allocator as soon as the caller is done with it (in a
+// batch, the next record reuses it), and the commit has no encoding left to do. Ops are built in
+// place.
 void WriteBatch::PutRecord(PartitionId partition, absl::string_view key, Record record) {
   AddRecord(partition, key, record);
+}
+
+WriteBatch::Bytes WriteBatch::Append(absl::string_view s) {
+  KV_ASSERT(bytes_.size() + s.size() <= std::numeric_limits<uint32_t>::max());
+  const Bytes b{static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(s.size())};
+  bytes_.append(s.data(), s.size());
+  return b;
+}
+
+WriteBatch::Bytes WriteBatch::AppendRecordKey(PartitionId partition, absl::string_view key) {
+  KV_ASSERT(bytes_.size() + kRecordKeyPrefixBytes + key.size() <=
+            std::numeric_limits<uint32_t>::max());
+  const uint32_t offset = static_cast<uint32_t>(bytes_.size());
+  storage::AppendRecordKey(partition, key, &bytes_);
+  return Bytes{offset, static_cast<uint32_t>(bytes_.size() - offset)};
 }
 
 void WriteBatch::AddRecord(PartitionId partition, absl::string_view key, const Record& record) {
   Op& op = ops_.emplace_back();
   op.kind = Op::Kind::kPutRecord;
   op.partition = partition;
-  op.key = RecordKey(partition, key);
+  op.key = AppendRecordKey(partition, key);
   op.key_hash = MerkleKeyHash(key);
   for (const Sibling& s : record.siblings()) {
     op.longest_value_bytes = std::max(op.longest_value_bytes, s.value().size());
@@ -102,7 +119,10 @@ void WriteBatch::AddRecord(PartitionId partition, absl::string_view key, const R
   op.record_status = ValidateRecord(record);
   // Not encoded if Engine::Validate refuses it whatever the options.
   if (!op.record_status.ok() || op.longest_value_bytes > kValueBytesMaxLimit) return;
-  EncodeValidRecord(record, &op.value);
+  const size_t start = bytes_.size();
+  AppendValidRecord(record, &bytes_);
+  KV_ASSERT(bytes_.size() <= std::numeric_limits<uint32_t>::max());
+  op.value = Bytes{static_cast<uint32_t>(start), static_cast<uint32_t>(bytes_.size() - start)};
   op.new_digest = TreeDigest(record);
 }
 
@@ -110,7 +130,7 @@ void WriteBatch::DeleteRecord(PartitionId partition, absl::string_view key) {
   Op& op = ops_.emplace_back();
   op.kind = Op::Kind::kDeleteRecord;
   op.partition = partition;
-  op.key = RecordKey(partition, key);
+  op.key = AppendRecordKey(partition, key);
   op.key_hash = MerkleKeyHash(key);
 }
 
@@ -119,7 +139,7 @@ void WriteBatch::PutHint(Hint hint) {
   op.kind = Op::Kind::kPutHint;
   op.partition = hint.partition;
   op.target = hint.target;
-  op.key = std::move(hint.key);
+  op.key = Append(hint.key);
   op.hint_record = std::make_unique<Record>(std::move(hint.record));
   op.created_wall_micros = hint.created_wall_micros;
 }
@@ -129,21 +149,21 @@ void WriteBatch::DeleteHint(NodeId target, PartitionId partition, absl::string_v
   op.kind = Op::Kind::kDeleteHint;
   op.partition = partition;
   op.target = target;
-  op.key.assign(key.data(), key.size());
+  op.key = Append(key);
 }
 
 void WriteBatch::PutMeta(absl::string_view name, absl::string_view value) {
   Op& op = ops_.emplace_back();
   op.kind = Op::Kind::kPutMeta;
-  op.key.assign(name.data(), name.size());
-  op.value.assign(value.data(), value.size());
+  op.key = Append(name);
+  op.value = Append(value);
 }
 
 // ---- Impl ----
 
 struct Engine::Impl {
   struct Pending {
-    std::vector<WriteBatch::Op> ops;
+    WriteBatch batch;
     // Update's key lock: released as soon as the write is applied (visible to reads), before
     // its fsync, so the next update of the same key can join the same sync.
     std::optional<KeyLocks::Guard> guard;
@@ -176,6 +196,7 @@ struct Engine::Impl {
   // before and after it.
   struct RecordOp {
     const WriteBatch::Op* op = nullptr;
+    absl::string_view key;  // the op's RocksDB key (in its batch's bytes)
     std::optional<uint64_t> old_digest;
     std::optional<uint64_t> new_digest;
   };
@@ -360,7 +381,7 @@ void Engine::Impl::OldDigests(absl::Span<RecordOp> ops) {
     } else if (!key_filter.MayContain(only.op->key_hash)) {
       ++stats.reads_skipped;  // absent: no old digest
     } else {
-      const rocksdb::Slice key(only.op->key);
+      const rocksdb::Slice key(only.key.data(), only.key.size());
       std::optional<uint64_t>* out = &only.old_digest;
       ReadDigests(absl::MakeConstSpan(&key, 1), absl::MakeConstSpan(&out, 1));
     }
@@ -375,7 +396,7 @@ void Engine::Impl::OldDigests(absl::Span<RecordOp> ops) {
   };
   absl::InlinedVector<Sorted, kGroupRecordOpsInline> order(n);
   for (uint32_t i = 0; i < n; ++i) {
-    const std::string& key = ops[i].op->key;
+    const absl::string_view key = ops[i].key;
     unsigned char bytes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     std::memcpy(bytes, key.data(), std::min<size_t>(key.size(), 8));
     uint64_t prefix = 0;
@@ -384,7 +405,7 @@ void Engine::Impl::OldDigests(absl::Span<RecordOp> ops) {
   }
   std::sort(order.begin(), order.end(), [&](const Sorted& a, const Sorted& b) {
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
-    const int c = ops[a.index].op->key.compare(ops[b.index].op->key);
+    const int c = ops[a.index].key.compare(ops[b.index].key);
     return c != 0 ? c < 0 : a.index < b.index;
   });
   absl::InlinedVector<rocksdb::Slice, kGroupRecordOpsInline> missing;
@@ -392,14 +413,14 @@ void Engine::Impl::OldDigests(absl::Span<RecordOp> ops) {
   const RecordOp* previous = nullptr;
   for (const Sorted& s : order) {
     RecordOp& r = ops[s.index];
-    if (previous != nullptr && previous->op->key == r.op->key) {
+    if (previous != nullptr && previous->key == r.key) {
       r.old_digest = previous->new_digest;
     } else if (r.op->old_digest_known) {
       r.old_digest = r.op->old_digest;
     } else if (!key_filter.MayContain(r.op->key_hash)) {
       ++stats.reads_skipped;  // absent: no old digest
     } else {
-      missing.emplace_back(r.op->key);
+      missing.emplace_back(r.key.data(), r.key.size());
       missing_out.push_back(&r.old_digest);
     }
     previous = &r;
@@ -448,13 +469,16 @@ absl::StatusOr<bool> Engine::Impl::HintExists(const std::string& hint_key) {
 size_t Engine::Impl::StageRecordOps(absl::Span<const std::shared_ptr<Pending>> group,
                                     RecordOps* record_ops) {
   size_t op_count = 0;
-  for (const std::shared_ptr<Pending>& pending : group) op_count += pending->ops.size();
+  for (const std::shared_ptr<Pending>& pending : group) op_count += pending->batch.size();
   record_ops->reserve(op_count);
   size_t batch_bytes = 0;
   for (const std::shared_ptr<Pending>& pending : group) {
-    for (const WriteBatch::Op& op : pending->ops) {
-      batch_bytes += op.key.size() + op.value.size() + 16;
-      if (op.is_record()) record_ops->push_back(RecordOp{&op, std::nullopt, op.new_digest});
+    const WriteBatch& batch = pending->batch;
+    batch_bytes += batch.bytes_.size() + 16 * batch.size();
+    for (const WriteBatch::Op& op : batch.ops_) {
+      if (op.is_record()) {
+        record_ops->push_back(RecordOp{&op, batch.key(op), std::nullopt, op.new_digest});
+      }
     }
   }
   return batch_bytes;
@@ -479,19 +503,22 @@ absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>
   int64_t hint_delta = 0;
   size_t ops = 0;
   for (const std::shared_ptr<Pending>& pending : group) {
-    for (const WriteBatch::Op& op : pending->ops) {
+    const WriteBatch& ops_batch = pending->batch;
+    for (const WriteBatch::Op& op : ops_batch.ops_) {
       ++ops;
+      const absl::string_view op_key = ops_batch.key(op);
+      const rocksdb::Slice key(op_key.data(), op_key.size());
       switch (op.kind) {
         case WriteBatch::Op::Kind::kPutRecord:
-          batch.Put(records, op.key, op.value);  // encoded by PutRecord
+          batch.Put(records, key, Slice(ops_batch.value(op)));  // encoded by PutRecord
           break;
         case WriteBatch::Op::Kind::kDeleteRecord:
-          batch.Delete(records, op.key);
+          batch.Delete(records, key);
           break;
         case WriteBatch::Op::Kind::kPutHint:
         case WriteBatch::Op::Kind::kDeleteHint: {
           const bool put = op.kind == WriteBatch::Op::Kind::kPutHint;
-          std::string hk = HintKey(op.target, op.partition, op.key);
+          std::string hk = HintKey(op.target, op.partition, op_key);
           bool existed;
           auto staged_it = hint_staged.find(hk);
           if (staged_it != hint_staged.end()) {
@@ -509,7 +536,7 @@ absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>
           break;
         }
         case WriteBatch::Op::Kind::kPutMeta:
-          batch.Put(meta, op.key, op.value);
+          batch.Put(meta, key, Slice(ops_batch.value(op)));
           break;
       }
     }
@@ -590,9 +617,9 @@ void Engine::Impl::Lead() {
     }
     while (true) {
       const size_t first = in_flight.size();
-      while (!queue.empty() && (ops == 0 || ops + queue.front()->ops.size() <=
+      while (!queue.empty() && (ops == 0 || ops + queue.front()->batch.size() <=
                                                 options.group_commit_ops_max)) {
-        ops += queue.front()->ops.size();
+        ops += queue.front()->batch.size();
         in_flight.push_back(std::move(queue.front()));
         queue.pop_front();
       }
@@ -715,10 +742,10 @@ absl::Status Engine::Close() {
 absl::Status Engine::Validate(const WriteBatch& batch) const {
   for (const WriteBatch::Op& op : batch.ops_) {
     if (op.kind == WriteBatch::Op::Kind::kPutMeta) {
-      if (op.key.empty()) return absl::InvalidArgumentError("empty metadata name");
+      if (op.key.size == 0) return absl::InvalidArgumentError("empty metadata name");
       continue;
     }
-    const absl::string_view key = op.client_key();
+    const absl::string_view key = batch.client_key(op);
     if (key.empty()) return absl::InvalidArgumentError("empty key");
     if (key.size() > options_.key_bytes_max) {
       return absl::InvalidArgumentError(absl::StrCat("key of ", key.size(),
@@ -763,7 +790,7 @@ absl::Status Engine::Submit(WriteBatch batch, std::optional<KeyLocks::Guard> gua
   }
   if (batch.empty()) return absl::OkStatus();
   auto pending = std::make_shared<Impl::Pending>();
-  pending->ops = std::move(batch.ops_);
+  pending->batch = std::move(batch);
   if (guard.has_value()) pending->guard.emplace(std::move(*guard));
   impl_->queue.push_back(pending);  // kept here too, to read the answer
   // If this fiber is unwound (cancelled) before a leader took the write, the write is dropped

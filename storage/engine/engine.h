@@ -71,8 +71,11 @@ class WriteBatch {
   void DeleteHint(NodeId target, PartitionId partition, absl::string_view key);
   void PutMeta(absl::string_view name, absl::string_view value);
 
-  // Room for `ops` operations without reallocating.
-  void Reserve(size_t ops) { ops_.reserve(ops); }
+  // Room for `ops` operations of about `bytes` bytes of keys and values without reallocating.
+  void Reserve(size_t ops, size_t bytes = 0) {
+    ops_.reserve(ops);
+    bytes_.reserve(bytes);
+  }
 
   size_t size() const { return ops_.size(); }
   bool empty() const { return ops_.empty(); }
@@ -82,6 +85,12 @@ class WriteBatch {
   // PutRecord without taking the record (Engine::Update returns it once written).
   void AddRecord(PartitionId partition, absl::string_view key, const Record& record);
 
+  // A byte range of bytes_.
+  struct Bytes {
+    uint32_t offset = 0;
+    uint32_t size = 0;
+  };
+
   struct Op {
     enum class Kind : uint8_t { kPutRecord, kDeleteRecord, kPutHint, kDeleteHint, kPutMeta };
     Kind kind = Kind::kPutRecord;
@@ -90,12 +99,12 @@ class WriteBatch {
     // Record ops: the RocksDB key, RecordKey(partition, client key), built once when the op is
     // added (the commit needs it, and the client key is its suffix). Hint ops: the client key.
     // Meta ops: the name.
-    std::string key;
-    // Record ops: MerkleKeyHash of the client key (the Merkle tree's and the key filter's hash).
-    uint64_t key_hash = 0;
+    Bytes key;
     // Put-record ops: the stored bytes of the record (EncodeRecord), or empty if the record is
     // malformed. Meta ops: the value.
-    std::string value;
+    Bytes value;
+    // Record ops: MerkleKeyHash of the client key (the Merkle tree's and the key filter's hash).
+    uint64_t key_hash = 0;
     // Put-hint ops: the hint's record (boxed: record ops, the common kind, stay small).
     std::unique_ptr<Record> hint_record;
     int64_t created_wall_micros = 0;
@@ -111,14 +120,26 @@ class WriteBatch {
     std::optional<uint64_t> old_digest;
 
     bool is_record() const { return kind == Kind::kPutRecord || kind == Kind::kDeleteRecord; }
-    // The key the client named (for a record op, the suffix of `key`).
-    absl::string_view client_key() const {
-      absl::string_view k = key;
-      if (is_record()) k.remove_prefix(kRecordKeyPrefixBytes);
-      return k;
-    }
   };
+
+  absl::string_view bytes(Bytes b) const { return absl::string_view(bytes_).substr(b.offset, b.size); }
+  absl::string_view key(const Op& op) const { return bytes(op.key); }
+  absl::string_view value(const Op& op) const { return bytes(op.value); }
+  // The key the client named (for a record op, the suffix of its key).
+  absl::string_view client_key(const Op& op) const {
+    absl::string_view k = key(op);
+    if (op.is_record()) k.remove_prefix(kRecordKeyPrefixBytes);
+    return k;
+  }
+  // Appends `s` to bytes_.
+  Bytes Append(absl::string_view s);
+  // Appends RecordKey(partition, key) to bytes_.
+  Bytes AppendRecordKey(PartitionId partition, absl::string_view key);
+
   std::vector<Op> ops_;
+  // The keys and values of all ops, back to back: one allocation for the whole batch (a batch
+  // of a hundred puts used to make and later free two hundred strings).
+  std::string bytes_;
 };
 
 struct EngineStats {

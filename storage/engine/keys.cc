@@ -32,9 +32,13 @@ std::string AfterU32Prefix(uint32_t v) {
 std::string RecordKey(PartitionId partition, absl::string_view key) {
   std::string out;
   out.reserve(4 + key.size());
-  AppendU32(&out, partition);
-  out.append(key.data(), key.size());
+  AppendRecordKey(partition, key, &out);
   return out;
+}
+
+void AppendRecordKey(PartitionId partition, absl::string_view key, std::string* out) {
+  AppendU32(out, partition);
+  out->append(key.data(), key.size());
 }
 
 std::string PartitionStart(PartitionId partition) { return RecordKey(partition, ""); }

@@ -19,6 +19,8 @@ using PartitionId = uint32_t;
 inline constexpr size_t kRecordKeyPrefixBytes = 4;
 
 std::string RecordKey(PartitionId partition, absl::string_view key);
+// RecordKey(partition, key) appended to `*out`.
+void AppendRecordKey(PartitionId partition, absl::string_view key, std::string* out);
 // The first key of `partition` and the first key after it (an exclusive upper bound).
 std::string PartitionStart(PartitionId partition);
 std::string PartitionEnd(PartitionId partition);

@@ -22,16 +22,24 @@ std::string EncodeRecord(const Record& record) {
 
 void EncodeValidRecord(const Record& record, std::string* out) {
   KV_ASSERT(out != nullptr);
+  out->clear();
+  AppendValidRecord(record, out);
+}
+
+void AppendValidRecord(const Record& record, std::string* out) {
+  KV_ASSERT(out != nullptr);
   const size_t payload_bytes = record.ByteSizeLong();
   KV_ASSERT(payload_bytes <= static_cast<size_t>(std::numeric_limits<int>::max()));
-  out->resize(kEnvelopeHeaderBytes + payload_bytes);
-  uint8_t* const payload = reinterpret_cast<uint8_t*>(out->data()) + kEnvelopeHeaderBytes;
+  const size_t start = out->size();
+  out->resize(start + kEnvelopeHeaderBytes + payload_bytes);
+  char* const envelope = out->data() + start;
+  uint8_t* const payload = reinterpret_cast<uint8_t*>(envelope) + kEnvelopeHeaderBytes;
   uint8_t* const end = record.SerializeWithCachedSizesToArray(payload);
   KV_ASSERT(end == payload + payload_bytes);
   const std::array<char, kEnvelopeHeaderBytes> header =
       SealHeader(static_cast<uint8_t>(record.format_version()),
                  absl::string_view(reinterpret_cast<const char*>(payload), payload_bytes));
-  std::memcpy(out->data(), header.data(), header.size());
+  std::memcpy(envelope, header.data(), header.size());
 }
 
 absl::StatusOr<Record> DecodeRecord(absl::string_view bytes) {

@@ -21,6 +21,8 @@ std::string EncodeRecord(const Record& record);
 // EncodeRecord into `*out` (replacing its contents) with one allocation and no copy, for a
 // record its caller has just checked. REQUIRES: ValidateRecord(record).ok() (not checked again).
 void EncodeValidRecord(const Record& record, std::string* out);
+// EncodeValidRecord, appending to `*out` (what it held stays in front).
+void AppendValidRecord(const Record& record, std::string* out);
 
 // Errors (the message names the problem):
 //   DATA_LOSS "record checksum mismatch" if any bit of the bytes changed, or shorter than the

@@ -70,6 +70,20 @@ TEST(RecordCodecTest, EncodeValidRecordWritesExactlyEncodeRecordsBytes) {
   EXPECT_EQ(out, EncodeRecord(EmptyRecord()));
 }
 
+TEST(RecordCodecTest, AppendValidRecordKeepsWhatCameBeforeIt) {
+  // The engine appends each record of a batch to one buffer.
+  std::string out = "prefix";
+  std::string expected = out;
+  for (uint64_t seed = 1; seed <= 50; ++seed) {
+    SCOPED_TRACE(absl::StrCat("seed=", seed));
+    Random rng(seed);
+    const Record r = RandomRecord(rng);
+    AppendValidRecord(r, &out);
+    expected += EncodeRecord(r);
+    ASSERT_EQ(out, expected);
+  }
+}
+
 TEST(RecordCodecTest, SealHeaderIsWhatSealPutsBeforeThePayload) {
   for (const std::string& payload : {std::string(), std::string("payload"), std::string(1000, 'p')}) {
     const std::array<char, kEnvelopeHeaderBytes> header = SealHeader(3, payload);
