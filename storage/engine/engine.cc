@@ -595,13 +595,16 @@ void Engine::Impl::Lead() {
   const bool sync = options.durability == Durability::kSync;
   // Writers that are ready to run (request handlers woken by the same burst of messages, the
   // next update of a key whose lock a group just released) join a group only if the leader lets
-  // them run first: it yields before each group.
+  // them run first: when another fiber is ready, it yields before each group. A lone writer
+  // (nothing else ready) commits at once.
   //  - kSync, where the fsync itself takes the time (real mode): it blocks the thread, and each
   //    writer left out would pay its own fsync, so the leader also lets the event loop poll for
-  //    input once (YieldToPoll). (With a modelled sync latency, writers queue while it sleeps.)
+  //    input once (YieldToPoll): measured with redis-benchmark -c 50, 50,000 SETs took ~1,100
+  //    fsyncs this way and ~2,300 with a plain Yield. (With a modelled sync latency, writers
+  //    queue while the leader sleeps instead.)
   //  - kInterval: each group costs one WAL write (a system call) and one pass of RocksDB's write
   //    path, however many writers share it; the fibers already ready (the handlers of one poll's
-  //    input) join for the price of a fiber switch (Yield), and a lone writer does not yield.
+  //    input) join for the price of a fiber switch (Yield).
   const bool yield = sync && options.modelled_sync_latency == absl::ZeroDuration();
   while (!queue.empty()) {
     // Apply group after group while writers keep coming, up to group_commit_ops_max operations;
@@ -610,10 +613,12 @@ void Engine::Impl::Lead() {
     in_flight_durable = false;
     size_t ops = 0;
     bool synced = !sync;
-    if (yield) {
-      YieldToPoll();
-    } else if (!sync && OtherFibersReady()) {
-      Yield();
+    if (OtherFibersReady()) {
+      if (yield) {
+        YieldToPoll();
+      } else if (!sync) {
+        Yield();
+      }
     }
     while (true) {
       const size_t first = in_flight.size();
