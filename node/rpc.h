@@ -74,9 +74,11 @@ class RpcEndpoint {
 
  private:
   void ReceiveLoop();
-  void HandleRequest(NodeId from, uint64_t id, std::string method, std::string body);
-  // `result` by value: a reply's body moves into the frame instead of being copied.
-  void SendReply(NodeId to, uint64_t id, absl::StatusOr<std::string> result);
+  // `handler` is the method's (nullptr: unknown); `method` and `body` view the request frame,
+  // which the handler's fiber owns.
+  void HandleRequest(NodeId from, uint64_t id, const Handler* handler, absl::string_view method,
+                     absl::string_view body);
+  void SendReply(NodeId to, uint64_t id, const absl::StatusOr<std::string>& result);
 
   Runtime& rt_;
   RpcOptions options_;
