@@ -36,6 +36,9 @@ constexpr const char* kPut = "kv.put";
 constexpr const char* kGet = "kv.get";
 constexpr const char* kReplicaWrite = "kv.replica_write";
 constexpr const char* kReplicaRead = "kv.replica_read";
+// Names of the fibers that call them, followed by the target node.
+constexpr const char* kReplicaWriteTo = "kv.replica_write->";
+constexpr const char* kReplicaReadTo = "kv.replica_read->";
 
 // Replies from several replicas, as they arrive: (target index, reply).
 using Replies = Channel<std::pair<size_t, absl::StatusOr<std::string>>>;
@@ -49,16 +52,17 @@ absl::StatusOr<Message> Parse(absl::string_view body, absl::string_view what) {
   return m;
 }
 
-// Sends `method` with `body` to every target but `skip`, each from its own fiber; replies go to
-// the returned channel, which outlives the caller's interest in it.
+// Sends `method` with `body` to every target but `skip`, each from its own fiber (named
+// `fiber_name` and the target node); replies go to the returned channel, which outlives the
+// caller's interest in it.
 std::shared_ptr<Replies> FanOut(Runtime& rt, RpcEndpoint& rpc, const std::vector<ReplicaTarget>& targets,
-                                size_t skip, const char* method,
+                                size_t skip, const char* method, const char* fiber_name,
                                 const std::function<std::string(const ReplicaTarget&)>& body,
                                 Duration timeout) {
   auto replies = std::make_shared<Replies>(targets.size() + 1);
   for (size_t i = 0; i < targets.size(); ++i) {
     if (i == skip) continue;
-    rt.Spawn(absl::StrCat(method, "->", targets[i].node),
+    rt.Spawn(FiberName(fiber_name, static_cast<int64_t>(targets[i].node)),
              [&rpc, replies, i, node = targets[i].node, method, payload = body(targets[i]), timeout] {
                replies->TrySend({i, rpc.Call(node, method, payload, timeout)});
              });
@@ -140,7 +144,8 @@ void Coordinator::Register() {
     ReplicaReadReply reply;
     if (record.has_value()) {
       reply.set_found(true);
-      reply.set_record(storage::EncodeRecord(*record));
+      // Read checked it (decoded and verified, or the checked merge of two such).
+      storage::EncodeValidRecord(*record, reply.mutable_record());
     }
     return reply.SerializeAsString();
   });
@@ -281,9 +286,10 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
     }
   }
   uint32_t acks = 1;
-  const std::string encoded = storage::EncodeRecord(record);
+  std::string encoded;
+  storage::EncodeValidRecord(record, &encoded);  // CoordinateWrite's record is checked (dvv.h)
   std::shared_ptr<Replies> replies = FanOut(
-      rt_, rpc_, where.targets, self_index, kReplicaWrite,
+      rt_, rpc_, where.targets, self_index, kReplicaWrite, kReplicaWriteTo,
       [&](const ReplicaTarget& t) {
         ReplicaWrite m;
         m.set_partition(where.partition);
@@ -373,7 +379,7 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
     }
   }
   std::shared_ptr<Replies> replies = FanOut(
-      rt_, rpc_, where.targets, self_index, kReplicaRead,
+      rt_, rpc_, where.targets, self_index, kReplicaRead, kReplicaReadTo,
       [&](const ReplicaTarget& t) {
         ReplicaRead m;
         m.set_partition(where.partition);
@@ -450,7 +456,8 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
         }
       }
       const uint64_t digest = storage::RecordDigest(all);
-      const std::string encoded = storage::EncodeRecord(all);
+      std::string encoded;
+      storage::EncodeValidRecord(all, &encoded);  // a merge's result is checked (dvv.h)
       for (size_t i = 0; i < state->targets.size(); ++i) {
         if (!state->answered[i]) continue;
         const std::optional<Record>& rec = state->records[i];
