@@ -10,6 +10,7 @@
 #include "net/channel.h"
 #include "net/status_macros.h"
 #include "node/namespaces.h"
+#include "node/scratch_arena.h"
 #include "storage/record/record_codec.h"
 #include "storage/record/record_digest.h"
 
@@ -44,11 +45,17 @@ constexpr const char* kReplicaReadTo = "kv.replica_read->";
 using Replies = Channel<std::pair<size_t, absl::StatusOr<std::string>>>;
 
 template <typename Message>
-absl::StatusOr<Message> Parse(absl::string_view body, absl::string_view what) {
-  Message m;
-  if (!m.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+absl::Status ParseInto(absl::string_view body, absl::string_view what, Message* m) {
+  if (!m->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return absl::InvalidArgumentError(absl::StrCat("malformed ", what));
   }
+  return absl::OkStatus();
+}
+
+template <typename Message>
+absl::StatusOr<Message> Parse(absl::string_view body, absl::string_view what) {
+  Message m;
+  RETURN_IF_ERROR(ParseInto(body, what, &m));
   return m;
 }
 
@@ -109,8 +116,13 @@ void Coordinator::Register() {
     return reply.SerializeAsString();
   });
   rpc_.Register(kReplicaWrite, [this](NodeId, absl::string_view body) -> absl::StatusOr<std::string> {
-    ASSIGN_OR_RETURN(ReplicaWrite request, Parse<ReplicaWrite>(body, "replica write"));
-    ASSIGN_OR_RETURN(Record record, storage::DecodeRecord(request.record()));
+    // The request and its record are only read here: both on a scratch arena.
+    ScratchArena scratch;
+    ReplicaWrite& request = *scratch.Make<ReplicaWrite>();
+    RETURN_IF_ERROR(ParseInto(body, "replica write", &request));
+    Record* decoded = scratch.Make<Record>();
+    RETURN_IF_ERROR(storage::DecodeRecordInto(request.record(), decoded));
+    const Record& record = *decoded;
     // A hint kept for this node itself would be handed off to itself (an RPC to self); it is this
     // node's own copy.
     if (request.hint_for() == rt_.self()) request.clear_hint_for();
