@@ -366,16 +366,20 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
   if (r < 1 || r > where.n) {
     return absl::InvalidArgumentError(absl::StrCat("r must be between 1 and n = ", where.n));
   }
-  // Every replica's answer (nullopt record: it has none), kept for read repair.
+  // Every replica's answer, kept for read repair.
   struct ReadState {
-    std::vector<ReplicaTarget> targets;
-    std::vector<bool> answered;
-    std::vector<std::optional<Record>> records;
+    struct Answer {
+      ReplicaTarget target;
+      bool answered = false;
+      const Record* record = nullptr;  // null: it has none (or did not answer)
+    };
+    std::vector<Answer> answers;  // one per target
+    std::optional<Record> local;  // this node's copy
+    SmallBlockArena scratch;      // the other replies, parsed and decoded
   };
   auto state = std::make_shared<ReadState>();
-  state->targets = where.targets;
-  state->answered.assign(where.targets.size(), false);
-  state->records.assign(where.targets.size(), std::nullopt);
+  state->answers.reserve(where.targets.size());
+  for (const ReplicaTarget& t : where.targets) state->answers.push_back({.target = t});
   uint32_t replies_ok = 0, failed = 0;
   size_t self_index = where.targets.size();
   if (where.self != nullptr) {
@@ -383,8 +387,9 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
     absl::StatusOr<std::optional<Record>> local =
         store_.Read(where.partition, where.key, where.self->hint_for);
     if (local.ok()) {
-      state->answered[self_index] = true;
-      state->records[self_index] = *std::move(local);
+      state->local = *std::move(local);
+      state->answers[self_index].answered = true;
+      if (state->local.has_value()) state->answers[self_index].record = &*state->local;
       ++replies_ok;
     } else {
       ++failed;
@@ -404,16 +409,16 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
   // Takes one reply into `state`; false if it was an error.
   auto take = [state](std::pair<size_t, absl::StatusOr<std::string>>& reply) {
     if (!reply.second.ok()) return false;
-    absl::StatusOr<ReplicaReadReply> parsed = Parse<ReplicaReadReply>(*reply.second, "read reply");
-    if (!parsed.ok()) return false;
-    std::optional<Record> record;
+    ReplicaReadReply* parsed = state->scratch.Make<ReplicaReadReply>();
+    if (!ParseInto(*reply.second, "read reply", parsed).ok()) return false;
+    const Record* record = nullptr;
     if (parsed->found()) {
-      absl::StatusOr<Record> decoded = storage::DecodeRecord(parsed->record());
-      if (!decoded.ok()) return false;
-      record = *std::move(decoded);
+      Record* decoded = state->scratch.Make<Record>();
+      if (!storage::DecodeRecordInto(parsed->record(), decoded).ok()) return false;
+      record = decoded;
     }
-    state->answered[reply.first] = true;
-    state->records[reply.first] = std::move(record);
+    state->answers[reply.first].answered = true;
+    state->answers[reply.first].record = record;
     return true;
   };
   bool timed_out = false;
@@ -432,10 +437,8 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
     return timed_out ? absl::DeadlineExceededError(message) : absl::UnavailableError(message);
   }
   Record merged = storage::EmptyRecord();
-  for (size_t i = 0; i < state->records.size(); ++i) {
-    if (state->records[i].has_value()) {
-      merged = storage::Merge(merged, *state->records[i], store_.resolution());
-    }
+  for (const ReadState::Answer& answer : state->answers) {
+    if (answer.record != nullptr) merged = storage::Merge(merged, *answer.record, store_.resolution());
   }
   ClientGetReply out;
   const int64_t replied = absl::ToUnixMicros(rt_.WallNow());
@@ -463,20 +466,19 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
         auto reply = replies->ReceiveUntil(deadline);
         if (!reply.ok()) break;
         const size_t index = reply->first;
-        if (take(*reply) && state->records[index].has_value()) {
-          all = storage::Merge(all, *state->records[index], store_.resolution());
+        if (take(*reply) && state->answers[index].record != nullptr) {
+          all = storage::Merge(all, *state->answers[index].record, store_.resolution());
         }
       }
       const uint64_t digest = storage::RecordDigest(all);
       std::string encoded;
       storage::EncodeValidRecord(all, &encoded);  // a merge's result is checked (dvv.h)
-      for (size_t i = 0; i < state->targets.size(); ++i) {
-        if (!state->answered[i]) continue;
-        const std::optional<Record>& rec = state->records[i];
-        if (rec.has_value() && storage::RecordDigest(*rec) == digest) continue;
+      for (const ReadState::Answer& answer : state->answers) {
+        if (!answer.answered) continue;
+        if (answer.record != nullptr && storage::RecordDigest(*answer.record) == digest) continue;
         KV_SOMETIMES(rt_, true);  // a read repaired a stale replica
         ++stats_.read_repairs;
-        const ReplicaTarget& t = state->targets[i];
+        const ReplicaTarget& t = answer.target;
         if (t.node == rt_.self()) {
           (void)store_.Merge(partition, key, all, t.hint_for);
           continue;
