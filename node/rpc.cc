@@ -42,7 +42,7 @@ absl::StatusOr<std::string> RpcEndpoint::Call(NodeId to, absl::string_view metho
     return sent;
   }
   struct Forget {
-    absl::btree_map<uint64_t, Promise<std::string>>& pending;
+    PendingCalls& pending;
     uint64_t id;
     ~Forget() { pending.erase(id); }
   } forget{pending_, id};

@@ -25,6 +25,7 @@
 #include <string>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "net/future.h"
@@ -85,8 +86,11 @@ class RpcEndpoint {
   absl::btree_map<std::string, Handler> handlers_;
   ConnectionObserver observer_;
   uint64_t next_id_;
-  // Calls waiting for replies, by request id.
-  absl::btree_map<uint64_t, Promise<std::string>> pending_;
+  // Calls waiting for replies, by request id. Hashed, for lookups only: never iterated, and
+  // empty whenever it is destroyed (each entry belongs to a Call on a fiber, which removes it
+  // when it returns or unwinds), so its order never decides anything.
+  using PendingCalls = absl::flat_hash_map<uint64_t, Promise<std::string>>;
+  PendingCalls pending_;
   size_t handlers_running_ = 0;
   bool started_ = false;
   RpcStats stats_;
