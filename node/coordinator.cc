@@ -20,16 +20,18 @@ using storage::Record;
 
 namespace {
 
-// The values a client sees: the record's live siblings at `wall_micros`.
+// The values a client sees: the record's live siblings at `wall_micros` (storage::LiveValues,
+// without collecting them first).
 void AddLiveValues(const Record& record, int64_t wall_micros,
                    google::protobuf::RepeatedPtrField<ClientValue>* values) {
-  for (const storage::Sibling* s : storage::LiveValues(record, wall_micros)) {
+  for (const storage::Sibling& s : record.siblings()) {
+    if (s.tombstone() || storage::IsExpired(s, wall_micros)) continue;
     ClientValue* v = values->Add();
-    v->set_value(s->value());
-    v->set_wall_micros(s->wall_micros());
-    v->set_expiry_micros(s->expiry_micros());
-    v->set_dot_node(s->dot_node());
-    v->set_dot_counter(s->dot_counter());
+    v->set_value(s.value());
+    v->set_wall_micros(s.wall_micros());
+    v->set_expiry_micros(s.expiry_micros());
+    v->set_dot_node(s.dot_node());
+    v->set_dot_counter(s.dot_counter());
   }
 }
 
@@ -298,15 +300,14 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
     }
   }
   uint32_t acks = 1;
-  std::string encoded;
-  storage::EncodeValidRecord(record, &encoded);  // CoordinateWrite's record is checked (dvv.h)
+  // One message for every target; only hint_for differs.
+  ReplicaWrite m;
+  m.set_partition(where.partition);
+  m.set_key(where.key);
+  storage::EncodeValidRecord(record, m.mutable_record());  // CoordinateWrite's record is checked
   std::shared_ptr<Replies> replies = FanOut(
       rt_, rpc_, where.targets, self_index, kReplicaWrite, kReplicaWriteTo,
-      [&](const ReplicaTarget& t) {
-        ReplicaWrite m;
-        m.set_partition(where.partition);
-        m.set_key(where.key);
-        m.set_record(encoded);
+      [&m](const ReplicaTarget& t) {
         m.set_hint_for(t.hint_for);
         return m.SerializeAsString();
       },
