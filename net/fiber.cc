@@ -21,7 +21,7 @@ namespace kv {
 namespace ctx = boost::context;
 
 struct FiberHandle::State {
-  explicit State(FiberName n) : name(std::move(n)) {}
+  explicit State(FiberName&& n) : name(std::move(n)) {}
   FiberName name;
   bool done = false;
   bool cancel_requested = false;
@@ -33,7 +33,7 @@ struct FiberHandle::State {
 class Fiber {
  public:
   Fiber(FiberScheduler* sched, uint64_t id, uint64_t key, FiberHandle::State* state,
-        absl::AnyInvocable<void()> fn)
+        absl::AnyInvocable<void()>&& fn)
       : sched_(sched), id_(id), key_(key), state_(state), fn_(std::move(fn)) {}
 
   // Switches from this fiber to its scheduler; returns when resumed.
@@ -65,8 +65,9 @@ class Fiber {
 // What Spawn allocates, once: the fiber and its handles' state. The scheduler's slot owns it while
 // the fiber runs; handles keep it (for the state) after that.
 struct FiberScheduler::Block {
-  Block(FiberScheduler* sched, uint64_t id, uint64_t key, FiberName name,
-        absl::AnyInvocable<void()> fn)
+  // By reference: the name and function are moved once, into place.
+  Block(FiberScheduler* sched, uint64_t id, uint64_t key, FiberName&& name,
+        absl::AnyInvocable<void()>&& fn)
       : state(std::move(name)), fiber(sched, id, key, &state, std::move(fn)) {}
   FiberHandle::State state;
   Fiber fiber;
