@@ -4,13 +4,13 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <utility>
 
 #include "absl/status/statusor.h"
 #include "net/assert.h"
 #include "net/fiber.h"
 #include "net/future.h"
+#include "net/ring_buffer.h"
 
 namespace kv {
 
@@ -72,7 +72,7 @@ class Channel : public internal::Waitable {
  private:
   size_t capacity_;
   bool closed_ = false;
-  std::deque<T> items_;
+  RingBuffer<T> items_;  // allocates only when it grows past its largest size so far
   mutable WaitList waiters_;
 };
 

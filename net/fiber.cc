@@ -21,7 +21,8 @@ namespace kv {
 namespace ctx = boost::context;
 
 struct FiberHandle::State {
-  std::string name;
+  explicit State(FiberName&& n) : name(std::move(n)) {}
+  FiberName name;
   bool done = false;
   bool cancel_requested = false;
   Fiber* fiber = nullptr;  // null once done
@@ -31,9 +32,9 @@ struct FiberHandle::State {
 // One fiber. Owned by its scheduler's map; destroyed after its context has returned.
 class Fiber {
  public:
-  Fiber(FiberScheduler* sched, uint64_t id, std::shared_ptr<FiberHandle::State> state,
-        absl::AnyInvocable<void()> fn)
-      : sched_(sched), id_(id), state_(std::move(state)), fn_(std::move(fn)) {}
+  Fiber(FiberScheduler* sched, uint64_t id, uint64_t key, FiberHandle::State* state,
+        absl::AnyInvocable<void()>&& fn)
+      : sched_(sched), id_(id), key_(key), state_(state), fn_(std::move(fn)) {}
 
   // Switches from this fiber to its scheduler; returns when resumed.
   void SwitchOut();
@@ -43,8 +44,9 @@ class Fiber {
   void RunBody();
 
   FiberScheduler* sched_;
-  uint64_t id_;
-  std::shared_ptr<FiberHandle::State> state_;
+  uint64_t id_;   // spawn order, never reused
+  uint64_t key_;  // the scheduler's slot (low 32 bits) and its generation (high 32 bits)
+  FiberHandle::State* state_;  // in the same Block
   absl::AnyInvocable<void()> fn_;
   ctx::fiber context_;  // the fiber side; empty once the fiber has finished
   ctx::fiber caller_;   // the scheduler side, valid while the fiber runs
@@ -58,6 +60,17 @@ class Fiber {
   size_t caller_size_ = 0;
   void* fiber_fake_stack_ = nullptr;
   void* caller_fake_stack_ = nullptr;
+};
+
+// What Spawn allocates, once: the fiber and its handles' state. The scheduler's slot owns it while
+// the fiber runs; handles keep it (for the state) after that.
+struct FiberScheduler::Block {
+  // By reference: the name and function are moved once, into place.
+  Block(FiberScheduler* sched, uint64_t id, uint64_t key, FiberName&& name,
+        absl::AnyInvocable<void()>&& fn)
+      : state(std::move(name)), fiber(sched, id, key, &state, std::move(fn)) {}
+  FiberHandle::State state;
+  Fiber fiber;
 };
 
 namespace {
@@ -76,9 +89,23 @@ inline void FinishSwitch(void* fake_stack_save, const void** bottom_old, size_t*
 #endif
 }
 
-const std::string kSchedulerName = "<scheduler>";
-
 }  // namespace
+
+// ---- FiberName ----
+
+std::string FiberName::ToString() const {
+  switch (kind_) {
+    case Kind::kLiteral:
+      return prefix_;
+    case Kind::kOwned:
+      return owned_;
+    case Kind::kSuffix:
+      return absl::StrCat(prefix_, suffix_);
+    case Kind::kNumber:
+      return absl::StrCat(prefix_, number_);
+  }
+  return prefix_;
+}
 
 // ---- WaitList ----
 
@@ -118,7 +145,8 @@ void Fiber::SwitchOut() {
 void Fiber::CheckCancelled() {
   if (!state_->cancel_requested) return;
   KV_ASSERT_MSG(std::uncaught_exceptions() == 0,
-                absl::StrCat("fiber '", state_->name, "' suspends while unwinding (a destructor blocks)"));
+                absl::StrCat("fiber '", state_->name.ToString(),
+                             "' suspends while unwinding (a destructor blocks)"));
   throw FiberCancelled{};
 }
 
@@ -128,10 +156,12 @@ void Fiber::RunBody() {
   } catch (const FiberCancelled&) {
     // Normal end of a cancelled fiber.
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "fiber '%s' ended with exception: %s\n", state_->name.c_str(), e.what());
+    std::fprintf(stderr, "fiber '%s' ended with exception: %s\n", state_->name.ToString().c_str(),
+                 e.what());
     KV_UNREACHABLE("exception escaped a fiber");
   } catch (...) {
-    std::fprintf(stderr, "fiber '%s' ended with an unknown exception\n", state_->name.c_str());
+    std::fprintf(stderr, "fiber '%s' ended with an unknown exception\n",
+                 state_->name.ToString().c_str());
     KV_UNREACHABLE("exception escaped a fiber");
   }
   fn_ = nullptr;  // Captured state dies on the fiber, before joiners run.
@@ -220,13 +250,13 @@ FiberScheduler::FiberScheduler(Executor* executor, FiberOptions options)
 }
 
 FiberScheduler::~FiberScheduler() {
-  KV_ASSERT_MSG(fibers_.empty(), "FiberScheduler destroyed with live fibers; call CancelAll first");
+  KV_ASSERT_MSG(fibers_live_ == 0, "FiberScheduler destroyed with live fibers; call CancelAll first");
 }
 
 Fiber* FiberScheduler::Current() { return t_current; }
 
-const std::string& FiberScheduler::CurrentName() {
-  return t_current == nullptr ? kSchedulerName : t_current->state_->name;
+std::string FiberScheduler::CurrentName() {
+  return t_current == nullptr ? "<scheduler>" : t_current->state_->name.ToString();
 }
 
 FiberScheduler& FiberScheduler::CurrentScheduler() {
@@ -234,12 +264,24 @@ FiberScheduler& FiberScheduler::CurrentScheduler() {
   return *t_current->sched_;
 }
 
-FiberHandle FiberScheduler::Spawn(std::string name, absl::AnyInvocable<void()> fn) {
+FiberHandle FiberScheduler::Spawn(FiberName name, absl::AnyInvocable<void()> fn) {
   const uint64_t id = next_id_++;
-  auto state = std::make_shared<FiberHandle::State>();
-  state->name = std::move(name);
-  auto owned = std::make_unique<Fiber>(this, id, state, std::move(fn));
-  Fiber* f = owned.get();
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    KV_ASSERT(slots_.size() < UINT32_MAX);
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Slot& s = slots_[slot];
+  KV_ASSERT(s.block == nullptr);
+  const uint64_t key = static_cast<uint64_t>(s.generation) << 32 | slot;
+  s.block = std::make_shared<Block>(this, id, key, std::move(name), std::move(fn));
+  ++fibers_live_;
+  Fiber* f = &s.block->fiber;
+  FiberHandle::State* state = &s.block->state;
   state->fiber = f;
 
   PooledStackAllocator alloc(options_.stack_bytes);
@@ -255,24 +297,32 @@ FiberHandle FiberScheduler::Spawn(std::string name, absl::AnyInvocable<void()> f
                              StartSwitch(nullptr, f->caller_bottom_, f->caller_size_);
                              return std::move(f->caller_);
                            });
-  fibers_.emplace(id, std::move(owned));
   PostResume(f);
-  return FiberHandle(std::move(state));
+  // The handle shares the block's ownership but points at its state.
+  return FiberHandle(std::shared_ptr<FiberHandle::State>(s.block, state));
 }
 
 void FiberScheduler::PostResume(Fiber* f) {
   if (f->resume_posted_) return;
   f->resume_posted_ = true;
   ++ready_fibers_;
-  executor_->Post([this, id = f->id_] { Resume(id); });
+  // Two words, so the task is stored inline (absl::AnyInvocable): posting allocates nothing.
+  executor_->Post([this, key = f->key_] { Resume(key); });
 }
 
-void FiberScheduler::Resume(uint64_t id) {
+Fiber* FiberScheduler::Find(uint64_t key) const {
+  const uint32_t slot = static_cast<uint32_t>(key);
+  if (slot >= slots_.size()) return nullptr;
+  const Slot& s = slots_[slot];
+  if (s.block == nullptr || s.generation != static_cast<uint32_t>(key >> 32)) return nullptr;
+  return &s.block->fiber;
+}
+
+void FiberScheduler::Resume(uint64_t key) {
   KV_ASSERT(ready_fibers_ > 0);
   --ready_fibers_;
-  auto it = fibers_.find(id);
-  if (it == fibers_.end()) return;  // Finished (or unwound by CancelAll) meanwhile.
-  Fiber* f = it->second.get();
+  Fiber* f = Find(key);
+  if (f == nullptr) return;  // Finished (or unwound by CancelAll) meanwhile.
   f->resume_posted_ = false;
   RunFiber(f);
 }
@@ -286,24 +336,51 @@ void FiberScheduler::RunFiber(Fiber* f) {
   f->context_ = std::move(f->context_).resume();
   FinishSwitch(f->caller_fake_stack_, nullptr, nullptr);
   t_current = nullptr;
-  if (!f->context_) fibers_.erase(f->id_);
+  if (!f->context_) Release(f);
+}
+
+void FiberScheduler::Release(Fiber* f) {
+  const uint32_t slot = static_cast<uint32_t>(f->key_);
+  KV_ASSERT(Find(f->key_) == f);
+  Slot& s = slots_[slot];
+  ++s.generation;
+  --fibers_live_;
+  free_slots_.push_back(slot);
+  std::shared_ptr<Block> block = std::move(s.block);  // destroyed last: it may hold `f`
 }
 
 void FiberScheduler::CancelAll() {
   KV_ASSERT_MSG(t_current == nullptr, "CancelAll called on a fiber");
-  while (!fibers_.empty()) {
-    auto newest = std::prev(fibers_.end());
-    const uint64_t id = newest->first;
-    Fiber* f = newest->second.get();
+  // Newest first. `order` lists live fibers by ascending id as (id, key); a fiber spawned while
+  // another unwinds is newer than every listed one, so it is appended (and goes next).
+  std::vector<std::pair<uint64_t, uint64_t>> order;
+  uint64_t listed_below = 0;  // every fiber with a smaller id was listed (or had finished)
+  while (true) {
+    if (listed_below != next_id_) {
+      const size_t first_new = order.size();
+      for (const Slot& s : slots_) {
+        if (s.block != nullptr && s.block->fiber.id_ >= listed_below) {
+          order.emplace_back(s.block->fiber.id_, s.block->fiber.key_);
+        }
+      }
+      std::sort(order.begin() + static_cast<ptrdiff_t>(first_new), order.end());
+      listed_below = next_id_;
+    }
+    if (order.empty()) break;
+    const uint64_t key = order.back().second;
+    order.pop_back();
+    Fiber* f = Find(key);
+    if (f == nullptr) continue;  // it ended while a newer one unwound
     f->state_->cancel_requested = true;
-    for (int round = 0; fibers_.contains(id); ++round) {
-      KV_ASSERT_MSG(round < 1000, absl::StrCat("fiber '", f->state_->name,
+    for (int round = 0; Find(key) == f; ++round) {
+      KV_ASSERT_MSG(round < 1000, absl::StrCat("fiber '", f->state_->name.ToString(),
                                                "' keeps running after cancellation"));
       if (f->waiting_ != nullptr) f->waiting_->woken_ = true;
       f->resume_posted_ = false;
       RunFiber(f);
     }
   }
+  KV_ASSERT(fibers_live_ == 0);
 }
 
 // ---- free functions ----

@@ -23,7 +23,9 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/strings/string_view.h"
 #include "net/executor.h"
 #include "net/time.h"
 
@@ -54,7 +56,8 @@ class WaitList {
   bool empty() const { return waiters_.empty(); }
 
  private:
-  std::vector<Waiter*> waiters_;
+  // Most lists have one waiter at a time (a future's reader, a channel's receiver): no allocation.
+  absl::InlinedVector<Waiter*, 2> waiters_;
 };
 
 // One suspension of the current fiber. Create it on the fiber's stack, register it with the
@@ -102,6 +105,33 @@ class WaitRegistration {
   Waiter* w_;
 };
 
+// A fiber's name, for diagnostics only (messages about a fiber that misbehaves). The common forms
+// cost nothing to spawn with: a string literal, or a literal prefix followed by a number or by a
+// string that outlives the fiber, joined only when the name is printed. Any std::string works too
+// (it is kept as it is).
+class FiberName {
+ public:
+  // REQUIRES: `literal` outlives the fiber (a string literal).
+  FiberName(const char* literal) : prefix_(literal) {}  // NOLINT: implicit by design
+  FiberName(std::string owned) : owned_(std::move(owned)), kind_(Kind::kOwned) {}  // NOLINT
+  // `prefix` then `suffix`. REQUIRES: both outlive the fiber.
+  FiberName(const char* prefix, absl::string_view suffix)
+      : prefix_(prefix), suffix_(suffix), kind_(Kind::kSuffix) {}
+  // `prefix` then the decimal `number`. REQUIRES: `prefix` outlives the fiber.
+  FiberName(const char* prefix, int64_t number)
+      : prefix_(prefix), number_(number), kind_(Kind::kNumber) {}
+
+  std::string ToString() const;
+
+ private:
+  enum class Kind : uint8_t { kLiteral, kOwned, kSuffix, kNumber };
+  const char* prefix_ = "";
+  absl::string_view suffix_;
+  int64_t number_ = 0;
+  std::string owned_;
+  Kind kind_ = Kind::kLiteral;
+};
+
 // A handle to a spawned fiber. Copyable; the fiber runs whether or not a handle exists.
 class FiberHandle {
  public:
@@ -145,14 +175,14 @@ class FiberScheduler {
   FiberScheduler& operator=(const FiberScheduler&) = delete;
 
   // Starts `fn` on a new fiber. It first runs from a posted executor task, not inline.
-  FiberHandle Spawn(std::string name, absl::AnyInvocable<void()> fn);
+  FiberHandle Spawn(FiberName name, absl::AnyInvocable<void()> fn);
 
   // Cancels every fiber and runs each until it has unwound, newest first; returns when none is
   // left. Fibers spawned while unwinding are cancelled too.
   // REQUIRES: not called on a fiber of this scheduler.
   void CancelAll();
 
-  size_t fiber_count() const { return fibers_.size(); }
+  size_t fiber_count() const { return fibers_live_; }
   uint64_t fibers_spawned() const { return next_id_ - 1; }
   uint64_t switches() const { return switches_; }
   // Fibers made ready (spawned, woken or yielding) whose turn to run has not come yet.
@@ -162,7 +192,7 @@ class FiberScheduler {
   // The fiber running now on this thread, or nullptr when in scheduler/executor context.
   static Fiber* Current();
   // The name of the current fiber, or "<scheduler>".
-  static const std::string& CurrentName();
+  static std::string CurrentName();
   // True when called on a fiber.
   static bool OnFiber() { return Current() != nullptr; }
   // The scheduler of the current fiber. REQUIRES: OnFiber().
@@ -172,17 +202,31 @@ class FiberScheduler {
   friend class Fiber;
   friend class Waiter;
   friend void Yield();
+  // A fiber and its handles' state, allocated together.
+  struct Block;
+  struct Slot {
+    std::shared_ptr<Block> block;  // null while free
+    uint32_t generation = 0;       // bumped when the slot is freed
+  };
   void PostResume(Fiber* f);
-  void Resume(uint64_t id);
+  // Runs the fiber in the slot `key` names (Fiber::key_), unless it has finished meanwhile.
+  void Resume(uint64_t key);
   void RunFiber(Fiber* f);
+  // The live fiber `key` names, or nullptr if it has finished.
+  Fiber* Find(uint64_t key) const;
+  // Frees the slot of a finished fiber (which may destroy it).
+  void Release(Fiber* f);
 
   Executor* executor_;
   FiberOptions options_;
   uint64_t next_id_ = 1;
   uint64_t switches_ = 0;
   size_t ready_fibers_ = 0;  // resumptions posted to the executor and not yet run
-  // Ordered by id, so CancelAll's order is deterministic.
-  absl::btree_map<uint64_t, std::unique_ptr<Fiber>> fibers_;
+  // Live fibers by slot (a posted resume names a slot and its generation: no search). Slots are
+  // reused; ids (spawn order, which CancelAll goes by) never are.
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
+  size_t fibers_live_ = 0;
 };
 
 // Suspends the current fiber for `d` (or until `deadline`). Throws FiberCancelled if cancelled.

@@ -42,7 +42,7 @@ class Runtime {
   MonoTime Now() const { return p_.clock->MonoNow(); }
   WallTime WallNow() const { return p_.clock->WallNow(); }
 
-  FiberHandle Spawn(std::string name, absl::AnyInvocable<void()> fn) {
+  FiberHandle Spawn(FiberName name, absl::AnyInvocable<void()> fn) {
     return p_.fibers->Spawn(std::move(name), std::move(fn));
   }
 

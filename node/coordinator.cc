@@ -10,6 +10,7 @@
 #include "net/channel.h"
 #include "net/status_macros.h"
 #include "node/namespaces.h"
+#include "node/scratch_arena.h"
 #include "storage/record/record_codec.h"
 #include "storage/record/record_digest.h"
 
@@ -19,16 +20,18 @@ using storage::Record;
 
 namespace {
 
-// The values a client sees: the record's live siblings at `wall_micros`.
+// The values a client sees: the record's live siblings at `wall_micros` (storage::LiveValues,
+// without collecting them first).
 void AddLiveValues(const Record& record, int64_t wall_micros,
                    google::protobuf::RepeatedPtrField<ClientValue>* values) {
-  for (const storage::Sibling* s : storage::LiveValues(record, wall_micros)) {
+  for (const storage::Sibling& s : record.siblings()) {
+    if (s.tombstone() || storage::IsExpired(s, wall_micros)) continue;
     ClientValue* v = values->Add();
-    v->set_value(s->value());
-    v->set_wall_micros(s->wall_micros());
-    v->set_expiry_micros(s->expiry_micros());
-    v->set_dot_node(s->dot_node());
-    v->set_dot_counter(s->dot_counter());
+    v->set_value(s.value());
+    v->set_wall_micros(s.wall_micros());
+    v->set_expiry_micros(s.expiry_micros());
+    v->set_dot_node(s.dot_node());
+    v->set_dot_counter(s.dot_counter());
   }
 }
 
@@ -36,29 +39,39 @@ constexpr const char* kPut = "kv.put";
 constexpr const char* kGet = "kv.get";
 constexpr const char* kReplicaWrite = "kv.replica_write";
 constexpr const char* kReplicaRead = "kv.replica_read";
+// Names of the fibers that call them, followed by the target node.
+constexpr const char* kReplicaWriteTo = "kv.replica_write->";
+constexpr const char* kReplicaReadTo = "kv.replica_read->";
 
 // Replies from several replicas, as they arrive: (target index, reply).
 using Replies = Channel<std::pair<size_t, absl::StatusOr<std::string>>>;
 
 template <typename Message>
-absl::StatusOr<Message> Parse(absl::string_view body, absl::string_view what) {
-  Message m;
-  if (!m.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+absl::Status ParseInto(absl::string_view body, absl::string_view what, Message* m) {
+  if (!m->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return absl::InvalidArgumentError(absl::StrCat("malformed ", what));
   }
+  return absl::OkStatus();
+}
+
+template <typename Message>
+absl::StatusOr<Message> Parse(absl::string_view body, absl::string_view what) {
+  Message m;
+  RETURN_IF_ERROR(ParseInto(body, what, &m));
   return m;
 }
 
-// Sends `method` with `body` to every target but `skip`, each from its own fiber; replies go to
-// the returned channel, which outlives the caller's interest in it.
+// Sends `method` with `body` to every target but `skip`, each from its own fiber (named
+// `fiber_name` and the target node); replies go to the returned channel, which outlives the
+// caller's interest in it.
 std::shared_ptr<Replies> FanOut(Runtime& rt, RpcEndpoint& rpc, const std::vector<ReplicaTarget>& targets,
-                                size_t skip, const char* method,
+                                size_t skip, const char* method, const char* fiber_name,
                                 const std::function<std::string(const ReplicaTarget&)>& body,
                                 Duration timeout) {
   auto replies = std::make_shared<Replies>(targets.size() + 1);
   for (size_t i = 0; i < targets.size(); ++i) {
     if (i == skip) continue;
-    rt.Spawn(absl::StrCat(method, "->", targets[i].node),
+    rt.Spawn(FiberName(fiber_name, static_cast<int64_t>(targets[i].node)),
              [&rpc, replies, i, node = targets[i].node, method, payload = body(targets[i]), timeout] {
                replies->TrySend({i, rpc.Call(node, method, payload, timeout)});
              });
@@ -105,8 +118,13 @@ void Coordinator::Register() {
     return reply.SerializeAsString();
   });
   rpc_.Register(kReplicaWrite, [this](NodeId, absl::string_view body) -> absl::StatusOr<std::string> {
-    ASSIGN_OR_RETURN(ReplicaWrite request, Parse<ReplicaWrite>(body, "replica write"));
-    ASSIGN_OR_RETURN(Record record, storage::DecodeRecord(request.record()));
+    // The request and its record are only read here: both on a scratch arena.
+    ScratchArena scratch;
+    ReplicaWrite& request = *scratch.Make<ReplicaWrite>();
+    RETURN_IF_ERROR(ParseInto(body, "replica write", &request));
+    Record* decoded = scratch.Make<Record>();
+    RETURN_IF_ERROR(storage::DecodeRecordInto(request.record(), decoded));
+    const Record& record = *decoded;
     // A hint kept for this node itself would be handed off to itself (an RPC to self); it is this
     // node's own copy.
     if (request.hint_for() == rt_.self()) request.clear_hint_for();
@@ -140,7 +158,8 @@ void Coordinator::Register() {
     ReplicaReadReply reply;
     if (record.has_value()) {
       reply.set_found(true);
-      reply.set_record(storage::EncodeRecord(*record));
+      // Read checked it (decoded and verified, or the checked merge of two such).
+      storage::EncodeValidRecord(*record, reply.mutable_record());
     }
     return reply.SerializeAsString();
   });
@@ -281,14 +300,14 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
     }
   }
   uint32_t acks = 1;
-  const std::string encoded = storage::EncodeRecord(record);
+  // One message for every target; only hint_for differs.
+  ReplicaWrite m;
+  m.set_partition(where.partition);
+  m.set_key(where.key);
+  storage::EncodeValidRecord(record, m.mutable_record());  // CoordinateWrite's record is checked
   std::shared_ptr<Replies> replies = FanOut(
-      rt_, rpc_, where.targets, self_index, kReplicaWrite,
-      [&](const ReplicaTarget& t) {
-        ReplicaWrite m;
-        m.set_partition(where.partition);
-        m.set_key(where.key);
-        m.set_record(encoded);
+      rt_, rpc_, where.targets, self_index, kReplicaWrite, kReplicaWriteTo,
+      [&m](const ReplicaTarget& t) {
         m.set_hint_for(t.hint_for);
         return m.SerializeAsString();
       },
@@ -348,16 +367,20 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
   if (r < 1 || r > where.n) {
     return absl::InvalidArgumentError(absl::StrCat("r must be between 1 and n = ", where.n));
   }
-  // Every replica's answer (nullopt record: it has none), kept for read repair.
+  // Every replica's answer, kept for read repair.
   struct ReadState {
-    std::vector<ReplicaTarget> targets;
-    std::vector<bool> answered;
-    std::vector<std::optional<Record>> records;
+    struct Answer {
+      ReplicaTarget target;
+      bool answered = false;
+      const Record* record = nullptr;  // null: it has none (or did not answer)
+    };
+    std::vector<Answer> answers;  // one per target
+    std::optional<Record> local;  // this node's copy
+    SmallBlockArena scratch;      // the other replies, parsed and decoded
   };
   auto state = std::make_shared<ReadState>();
-  state->targets = where.targets;
-  state->answered.assign(where.targets.size(), false);
-  state->records.assign(where.targets.size(), std::nullopt);
+  state->answers.reserve(where.targets.size());
+  for (const ReplicaTarget& t : where.targets) state->answers.push_back({.target = t});
   uint32_t replies_ok = 0, failed = 0;
   size_t self_index = where.targets.size();
   if (where.self != nullptr) {
@@ -365,15 +388,16 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
     absl::StatusOr<std::optional<Record>> local =
         store_.Read(where.partition, where.key, where.self->hint_for);
     if (local.ok()) {
-      state->answered[self_index] = true;
-      state->records[self_index] = *std::move(local);
+      state->local = *std::move(local);
+      state->answers[self_index].answered = true;
+      if (state->local.has_value()) state->answers[self_index].record = &*state->local;
       ++replies_ok;
     } else {
       ++failed;
     }
   }
   std::shared_ptr<Replies> replies = FanOut(
-      rt_, rpc_, where.targets, self_index, kReplicaRead,
+      rt_, rpc_, where.targets, self_index, kReplicaRead, kReplicaReadTo,
       [&](const ReplicaTarget& t) {
         ReplicaRead m;
         m.set_partition(where.partition);
@@ -386,16 +410,16 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
   // Takes one reply into `state`; false if it was an error.
   auto take = [state](std::pair<size_t, absl::StatusOr<std::string>>& reply) {
     if (!reply.second.ok()) return false;
-    absl::StatusOr<ReplicaReadReply> parsed = Parse<ReplicaReadReply>(*reply.second, "read reply");
-    if (!parsed.ok()) return false;
-    std::optional<Record> record;
+    ReplicaReadReply* parsed = state->scratch.Make<ReplicaReadReply>();
+    if (!ParseInto(*reply.second, "read reply", parsed).ok()) return false;
+    const Record* record = nullptr;
     if (parsed->found()) {
-      absl::StatusOr<Record> decoded = storage::DecodeRecord(parsed->record());
-      if (!decoded.ok()) return false;
-      record = *std::move(decoded);
+      Record* decoded = state->scratch.Make<Record>();
+      if (!storage::DecodeRecordInto(parsed->record(), decoded).ok()) return false;
+      record = decoded;
     }
-    state->answered[reply.first] = true;
-    state->records[reply.first] = std::move(record);
+    state->answers[reply.first].answered = true;
+    state->answers[reply.first].record = record;
     return true;
   };
   bool timed_out = false;
@@ -414,10 +438,8 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
     return timed_out ? absl::DeadlineExceededError(message) : absl::UnavailableError(message);
   }
   Record merged = storage::EmptyRecord();
-  for (size_t i = 0; i < state->records.size(); ++i) {
-    if (state->records[i].has_value()) {
-      merged = storage::Merge(merged, *state->records[i], store_.resolution());
-    }
+  for (const ReadState::Answer& answer : state->answers) {
+    if (answer.record != nullptr) merged = storage::Merge(merged, *answer.record, store_.resolution());
   }
   ClientGetReply out;
   const int64_t replied = absl::ToUnixMicros(rt_.WallNow());
@@ -445,19 +467,19 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
         auto reply = replies->ReceiveUntil(deadline);
         if (!reply.ok()) break;
         const size_t index = reply->first;
-        if (take(*reply) && state->records[index].has_value()) {
-          all = storage::Merge(all, *state->records[index], store_.resolution());
+        if (take(*reply) && state->answers[index].record != nullptr) {
+          all = storage::Merge(all, *state->answers[index].record, store_.resolution());
         }
       }
       const uint64_t digest = storage::RecordDigest(all);
-      const std::string encoded = storage::EncodeRecord(all);
-      for (size_t i = 0; i < state->targets.size(); ++i) {
-        if (!state->answered[i]) continue;
-        const std::optional<Record>& rec = state->records[i];
-        if (rec.has_value() && storage::RecordDigest(*rec) == digest) continue;
+      std::string encoded;
+      storage::EncodeValidRecord(all, &encoded);  // a merge's result is checked (dvv.h)
+      for (const ReadState::Answer& answer : state->answers) {
+        if (!answer.answered) continue;
+        if (answer.record != nullptr && storage::RecordDigest(*answer.record) == digest) continue;
         KV_SOMETIMES(rt_, true);  // a read repaired a stale replica
         ++stats_.read_repairs;
-        const ReplicaTarget& t = state->targets[i];
+        const ReplicaTarget& t = answer.target;
         if (t.node == rt_.self()) {
           (void)store_.Merge(partition, key, all, t.hint_for);
           continue;

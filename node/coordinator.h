@@ -28,6 +28,7 @@
 #include <string>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "net/runtime.h"
 #include "node/kv.pb.h"
@@ -120,7 +121,9 @@ class Coordinator {
   CoordinatorStats stats_;
   // Request id -> the answer (or the promise of it, while the first attempt runs).
   struct Dedup;
-  absl::btree_map<uint64_t, std::shared_ptr<Dedup>> dedup_;
+  // Hashed: looked up by id only, never iterated (dedup_order_ keeps the order), and its entries'
+  // destructors do nothing observable, so its order decides nothing.
+  absl::flat_hash_map<uint64_t, std::shared_ptr<Dedup>> dedup_;
   std::deque<uint64_t> dedup_order_;
 };
 

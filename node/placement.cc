@@ -8,6 +8,7 @@ std::vector<ReplicaTarget> ReplicaTargets(const Ring& ring, PartitionId p, uint3
                                           const std::function<bool(NodeId)>& alive) {
   const std::vector<NodeId> primaries = ring.PreferenceList(p, n);
   std::vector<ReplicaTarget> out;
+  out.reserve(n);  // one allocation (every request places its key)
   if (!sloppy) {
     for (NodeId node : primaries) out.push_back({node, kNoNode});
     return out;

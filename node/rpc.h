@@ -25,6 +25,7 @@
 #include <string>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "net/future.h"
@@ -74,17 +75,22 @@ class RpcEndpoint {
 
  private:
   void ReceiveLoop();
-  void HandleRequest(NodeId from, uint64_t id, std::string method, std::string body);
-  // `result` by value: a reply's body moves into the frame instead of being copied.
-  void SendReply(NodeId to, uint64_t id, absl::StatusOr<std::string> result);
+  // `handler` is the method's (nullptr: unknown); `method` and `body` view the request frame,
+  // which the handler's fiber owns.
+  void HandleRequest(NodeId from, uint64_t id, const Handler* handler, absl::string_view method,
+                     absl::string_view body);
+  void SendReply(NodeId to, uint64_t id, const absl::StatusOr<std::string>& result);
 
   Runtime& rt_;
   RpcOptions options_;
   absl::btree_map<std::string, Handler> handlers_;
   ConnectionObserver observer_;
   uint64_t next_id_;
-  // Calls waiting for replies, by request id.
-  absl::btree_map<uint64_t, Promise<std::string>> pending_;
+  // Calls waiting for replies, by request id. Hashed, for lookups only: never iterated, and
+  // empty whenever it is destroyed (each entry belongs to a Call on a fiber, which removes it
+  // when it returns or unwinds), so its order never decides anything.
+  using PendingCalls = absl::flat_hash_map<uint64_t, Promise<std::string>>;
+  PendingCalls pending_;
   size_t handlers_running_ = 0;
   bool started_ = false;
   RpcStats stats_;

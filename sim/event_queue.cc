@@ -22,10 +22,42 @@ TimerId EventQueue::Push(int64_t time_ns, uint32_t owner, uint32_t incarnation, 
   s.owner = owner;
   s.incarnation = incarnation;
   s.live = true;
-  heap_.push_back(Entry{time_ns, next_seq_++, slot});
+  const TimerId id = (static_cast<uint64_t>(s.generation) << 32 | slot) + 1;
+  Enqueue(Entry{time_ns, next_seq_++, slot});
+  return id;
+}
+
+void EventQueue::Enqueue(const Entry& e) {
+  Slot& s = slots_[e.slot];
+  KV_ASSERT(s.live);
+  s.seq = e.seq;
+  // ready_ stays sorted by (time, seq): one time, pushed in sequence order.
+  if (e.time_ns == last_pop_ns_ && (ready_.empty() || ready_time_ns_ == e.time_ns)) {
+    ready_time_ns_ = e.time_ns;
+    s.ready = true;
+    ready_.push_back(e);
+    ++ready_live_;
+    return;
+  }
+  s.ready = false;
+  heap_.push_back(e);
   s.heap_index = static_cast<uint32_t>(heap_.size() - 1);
   SiftUp(heap_.size() - 1);
-  return (static_cast<uint64_t>(s.generation) << 32 | slot) + 1;
+}
+
+bool EventQueue::ReadyFront() {
+  while (!ready_.empty()) {
+    const Entry& e = ready_.front();
+    const Slot& s = slots_[e.slot];
+    if (s.live && s.ready && s.seq == e.seq) return true;
+    ready_.pop_front();  // cancelled
+  }
+  return false;
+}
+
+bool EventQueue::NextIsReady() {
+  if (!ReadyFront()) return false;
+  return heap_.empty() || Later(heap_.front(), ready_.front());
 }
 
 void EventQueue::Cancel(TimerId id) {
@@ -36,8 +68,12 @@ void EventQueue::Cancel(TimerId id) {
   if (slot >= slots_.size()) return;
   Slot& s = slots_[slot];
   if (!s.live || s.generation != generation) return;
-  KV_ASSERT(heap_[s.heap_index].slot == slot);
-  RemoveAt(s.heap_index);
+  if (s.ready) {
+    --ready_live_;  // its entry stays in ready_ until it reaches the front
+  } else {
+    KV_ASSERT(heap_[s.heap_index].slot == slot);
+    RemoveAt(s.heap_index);
+  }
   FreeSlot(slot);  // Captured state dies now.
 }
 
@@ -55,8 +91,8 @@ void EventQueue::RemoveAt(size_t i) {
 }
 
 bool EventQueue::PeekLive(Head* head) {
-  if (heap_.empty()) return false;
-  const Entry& top = heap_.front();
+  if (empty()) return false;
+  const Entry& top = NextIsReady() ? ready_.front() : heap_.front();
   const Slot& s = slots_[top.slot];
   KV_ASSERT(s.live);
   head->time_ns = top.time_ns;
@@ -66,20 +102,39 @@ bool EventQueue::PeekLive(Head* head) {
 }
 
 void EventQueue::DeferHead(int64_t time_ns) {
-  KV_ASSERT(!heap_.empty());
+  KV_ASSERT(!empty());
+  if (NextIsReady()) {
+    Entry e = ready_.front();
+    ready_.pop_front();
+    --ready_live_;
+    KV_ASSERT(time_ns >= e.time_ns);
+    e.time_ns = time_ns;
+    e.seq = next_seq_++;
+    Enqueue(e);
+    return;
+  }
   KV_ASSERT(slots_[heap_.front().slot].live);
   KV_ASSERT(time_ns >= heap_.front().time_ns);
   heap_.front().time_ns = time_ns;
   heap_.front().seq = next_seq_++;
+  slots_[heap_.front().slot].seq = heap_.front().seq;
   SiftDown(0);
 }
 
 bool EventQueue::Pop(Popped* out) {
-  Head head;
-  if (!PeekLive(&head)) return false;
-  const Entry top = heap_.front();
-  RemoveAt(0);
+  if (empty()) return false;
+  Entry top;
+  if (NextIsReady()) {
+    top = ready_.front();
+    ready_.pop_front();
+    --ready_live_;
+  } else {
+    top = heap_.front();
+    RemoveAt(0);
+  }
+  last_pop_ns_ = top.time_ns;
   Slot& s = slots_[top.slot];
+  KV_ASSERT(s.live);
   out->time_ns = top.time_ns;
   out->seq = top.seq;
   out->owner = s.owner;
@@ -95,6 +150,7 @@ void EventQueue::FreeSlot(uint32_t slot) {
   Task task = std::move(s.task);
   s.task = nullptr;
   s.live = false;
+  s.ready = false;
   ++s.generation;
   free_slots_.push_back(slot);
 }

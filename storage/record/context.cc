@@ -1,7 +1,12 @@
 #include "storage/record/context.h"
 
+#include <google/protobuf/arena.h>
+
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <iterator>
+#include <limits>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -31,6 +36,27 @@ std::vector<uint64_t> JoinedUnseen(const Context::Entry& a, const Context::Entry
   out.erase(std::unique(out.begin(), out.end()), out.end());  // unseen by both: listed twice
   return out;
 }
+
+// An arena for one temporary version vector (a context being encoded or decoded), starting in a
+// buffer on the stack: the message and its entries allocate nothing unless they outgrow it.
+class StackArena {
+ public:
+  StackArena() : arena_(Options(buffer_)) {}
+  VersionVector* NewVersionVector() {
+    return google::protobuf::Arena::CreateMessage<VersionVector>(&arena_);
+  }
+
+ private:
+  static constexpr size_t kBytes = 2048;  // some thirty entries
+  static google::protobuf::ArenaOptions Options(char* buffer) {
+    google::protobuf::ArenaOptions options;
+    options.initial_block = buffer;
+    options.initial_block_size = kBytes;
+    return options;
+  }
+  alignas(std::max_align_t) char buffer_[kBytes];
+  google::protobuf::Arena arena_;
+};
 
 size_t UnseenCount(const VersionVector& vv) {
   size_t n = 0;
@@ -75,10 +101,21 @@ void Context::ToRecord(Record* record) const {
 
 std::string Context::Encode() const {
   if (entries_.empty()) return std::string();
-  VersionVector vv;
+  StackArena arena;
+  VersionVector& vv = *arena.NewVersionVector();
   ToProto(&vv);
-  return Seal(has_unseen() ? kContextFormatVersionUnseen : kContextFormatVersion,
-              vv.SerializeAsString());
+  // Seal's bytes, with the payload serialised in place behind the header (one allocation).
+  const size_t payload_bytes = vv.ByteSizeLong();
+  KV_ASSERT(payload_bytes <= static_cast<size_t>(std::numeric_limits<int>::max()));
+  std::string out(kEnvelopeHeaderBytes + payload_bytes, '\0');
+  uint8_t* const payload = reinterpret_cast<uint8_t*>(out.data()) + kEnvelopeHeaderBytes;
+  uint8_t* const end = vv.SerializeWithCachedSizesToArray(payload);
+  KV_ASSERT(end == payload + payload_bytes);
+  const std::array<char, kEnvelopeHeaderBytes> header =
+      SealHeader(has_unseen() ? kContextFormatVersionUnseen : kContextFormatVersion,
+                 absl::string_view(reinterpret_cast<const char*>(payload), payload_bytes));
+  std::memcpy(out.data(), header.data(), header.size());
+  return out;
 }
 
 absl::StatusOr<Context> Context::Decode(absl::string_view bytes) {
@@ -88,7 +125,8 @@ absl::StatusOr<Context> Context::Decode(absl::string_view bytes) {
     if (absl::IsFailedPrecondition(opened.status())) return opened.status();
     return absl::InvalidArgumentError(opened.status().message());
   }
-  VersionVector vv;
+  StackArena arena;
+  VersionVector& vv = *arena.NewVersionVector();
   if (!vv.ParseFromArray(opened->payload.data(), static_cast<int>(opened->payload.size()))) {
     return absl::InvalidArgumentError("causal context does not parse");
   }

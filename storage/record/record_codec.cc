@@ -43,22 +43,28 @@ void AppendValidRecord(const Record& record, std::string* out) {
 }
 
 absl::StatusOr<Record> DecodeRecord(absl::string_view bytes) {
+  Record record;
+  if (absl::Status s = DecodeRecordInto(bytes, &record); !s.ok()) return s;
+  return record;
+}
+
+absl::Status DecodeRecordInto(absl::string_view bytes, Record* record) {
+  KV_ASSERT(record != nullptr);
   absl::StatusOr<Opened> opened = Open(bytes, kRecordFormatVersionUnseen, "record");
   if (!opened.ok()) return opened.status();
-  Record record;
-  if (!record.ParseFromArray(opened->payload.data(), static_cast<int>(opened->payload.size()))) {
+  if (!record->ParseFromArray(opened->payload.data(), static_cast<int>(opened->payload.size()))) {
     return absl::DataLossError(
         "record does not parse (checksum matched: written by a buggy writer)");
   }
-  if (absl::Status s = ValidateRecord(record); !s.ok()) {
+  if (absl::Status s = ValidateRecord(*record); !s.ok()) {
     return absl::DataLossError(absl::StrCat("record breaks its invariants: ", s.message()));
   }
-  if (record.format_version() != opened->version) {
-    return absl::DataLossError(absl::StrCat("record format_version ", record.format_version(),
+  if (record->format_version() != opened->version) {
+    return absl::DataLossError(absl::StrCat("record format_version ", record->format_version(),
                                             " in an envelope of version ",
                                             static_cast<int>(opened->version)));
   }
-  return record;
+  return absl::OkStatus();
 }
 
 }  // namespace kv::storage

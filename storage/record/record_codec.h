@@ -32,4 +32,9 @@ void AppendValidRecord(const Record& record, std::string* out);
 //   version than the envelope's (a writer bug).
 absl::StatusOr<Record> DecodeRecord(absl::string_view bytes);
 
+// DecodeRecord into `*record`, replacing its contents, with the same checks and errors: for a
+// record that lives on a protobuf arena (a request's scratch), whose parse then allocates little.
+// On error `*record` holds unspecified (parsed but unchecked) contents.
+absl::Status DecodeRecordInto(absl::string_view bytes, Record* record);
+
 }  // namespace kv::storage

@@ -6,7 +6,9 @@
 //   build/release/tests/bench/kv_cluster_bench
 //
 // Counters: ops_per_wall_second (client operations completed per wall second, whole run
-// including warm-up and quiescence), speedup (simulated seconds per wall second), events/s.
+// including warm-up and quiescence), speedup (simulated seconds per wall second), events/s, and
+// ops (the run's client operations: divide a profiler's instruction count by it for a cost per
+// operation; the same for every build, since a seed fixes the run).
 #include <chrono>
 
 #include "benchmark/benchmark.h"
@@ -35,6 +37,7 @@ void RunAndReport(benchmark::State& state, const Scenario& s) {
     state.counters["ops_per_wall_second"] = static_cast<double>(r.history.ops.size()) / wall;
     state.counters["speedup"] = absl::ToDoubleSeconds(r.simulated) / wall;
     state.counters["events_per_second"] = static_cast<double>(r.events_run) / wall;
+    state.counters["ops"] = static_cast<double>(r.history.ops.size());
   }
 }
 

@@ -1,5 +1,6 @@
 #include "sim/event_queue.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -89,6 +90,68 @@ TEST(EventQueueTest, RandomisedAgainstASortedModel) {
                    [](auto& a, auto& b) { return a.first < b.first; });
   EventQueue::Popped e;
   while (q.Pop(&e)) e.task();
+  EXPECT_EQ(got, expected);
+}
+
+// Pushes for the time of the last pop (most of a simulation's events) take the queue's FIFO path;
+// interleaved with pops, cancels and deferrals, the order must still be exactly (time, push order).
+TEST(EventQueueTest, InterleavedPushesAtTheCurrentTimeKeepTheModelOrder) {
+  EventQueue q;
+  Random r(7);
+  struct Pending {
+    int64_t time;
+    uint64_t seq;  // the model's push order (a deferral counts as a new push)
+    uint64_t id;
+    TimerId tid;
+  };
+  std::vector<Pending> model;
+  std::vector<uint64_t> got, expected;
+  uint64_t seq = 0, next_id = 0;
+  int64_t now = 0;
+  auto model_head = [&] {
+    return std::min_element(model.begin(), model.end(), [](const Pending& a, const Pending& b) {
+      return a.time != b.time ? a.time < b.time : a.seq < b.seq;
+    });
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const uint64_t action = r.Uniform(10);
+    if (action < 5 || model.empty()) {  // push, mostly for now
+      const int64_t t = r.Bernoulli(0.7) ? now : now + static_cast<int64_t>(r.Uniform(50));
+      const uint64_t id = next_id++;
+      const TimerId tid = q.Push(t, 0, 0, [&got, id] { got.push_back(id); });
+      model.push_back({t, seq++, id, tid});
+    } else if (action < 8) {  // pop
+      auto head = model_head();
+      expected.push_back(head->id);
+      now = head->time;
+      model.erase(head);
+      EventQueue::Popped e;
+      ASSERT_TRUE(q.Pop(&e));
+      EXPECT_EQ(e.time_ns, now);
+      e.task();
+    } else if (action < 9) {  // cancel a random pending event
+      const size_t k = r.Uniform(model.size());
+      q.Cancel(model[k].tid);
+      model.erase(model.begin() + static_cast<ptrdiff_t>(k));
+    } else {  // defer the head (a paused process)
+      auto head = model_head();
+      EventQueue::Head h;
+      ASSERT_TRUE(q.PeekLive(&h));
+      ASSERT_EQ(h.time_ns, head->time);
+      const int64_t to = head->time + static_cast<int64_t>(r.Uniform(3));
+      q.DeferHead(to);
+      head->time = to;
+      head->seq = seq++;
+    }
+    ASSERT_EQ(q.size(), model.size());
+  }
+  EventQueue::Popped e;
+  while (q.Pop(&e)) e.task();
+  while (!model.empty()) {
+    auto head = model_head();
+    expected.push_back(head->id);
+    model.erase(head);
+  }
   EXPECT_EQ(got, expected);
 }
 
