@@ -454,32 +454,32 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
           .Encode());
   out.set_replies(replies_ok);
 
-  if (options_.read_repair && !where.policy.cache && merged.siblings_size() > 0) {
-    // The rest of the replies, then every replica whose copy differs gets the merged record.
-    const uint32_t outstanding = asked - replies_ok - failed;
-    // `all` starts as the merge of the replies so far and takes in each late one: merging is
-    // associative and commutative with canonical results (dvv.h), so this is the merge of every
-    // reply, without merging the early ones again.
-    rt_.Spawn("read-repair", [this, state, replies, outstanding, take, deadline,
-                              partition = where.partition, key = where.key,
-                              all = std::move(merged)]() mutable {
-      for (uint32_t i = 0; i < outstanding; ++i) {
-        auto reply = replies->ReceiveUntil(deadline);
-        if (!reply.ok()) break;
-        const size_t index = reply->first;
-        if (take(*reply) && state->answers[index].record != nullptr) {
-          all = storage::Merge(all, *state->answers[index].record, store_.resolution());
-        }
-      }
+  // Read repair: every replica that answered with another copy gets the merge of all answers.
+  // A single replica has nobody to disagree with. The comparison is one digest per answer; the
+  // merged record is encoded only if some copy differs.
+  if (options_.read_repair && !where.policy.cache && merged.siblings_size() > 0 && asked > 1) {
+    // Indices of the answers whose copy differs from `all`.
+    auto stale_of = [state](const Record& all) {
+      std::vector<size_t> stale;
       const uint64_t digest = storage::RecordDigest(all);
-      std::string encoded;
-      storage::EncodeValidRecord(all, &encoded);  // a merge's result is checked (dvv.h)
-      for (const ReadState::Answer& answer : state->answers) {
+      for (size_t i = 0; i < state->answers.size(); ++i) {
+        const ReadState::Answer& answer = state->answers[i];
         if (!answer.answered) continue;
         if (answer.record != nullptr && storage::RecordDigest(*answer.record) == digest) continue;
+        stale.push_back(i);
+      }
+      return stale;
+    };
+    // Writes `all` to the `stale` replicas. On a fiber of its own: it waits for the writes.
+    auto repair = [this, state, partition = where.partition, key = where.key](
+                      const Record& all, const std::vector<size_t>& stale) {
+      if (stale.empty()) return;
+      std::string encoded;
+      storage::EncodeValidRecord(all, &encoded);  // a merge's result is checked (dvv.h)
+      for (size_t i : stale) {
         KV_SOMETIMES(rt_, true);  // a read repaired a stale replica
         ++stats_.read_repairs;
-        const ReplicaTarget& t = answer.target;
+        const ReplicaTarget& t = state->answers[i].target;
         if (t.node == rt_.self()) {
           (void)store_.Merge(partition, key, all, t.hint_for);
           continue;
@@ -491,7 +491,33 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
         m.set_hint_for(t.hint_for);
         (void)rpc_.Call(t.node, kReplicaWrite, m.SerializeAsString(), options_.request_timeout);
       }
-    });
+    };
+    const uint32_t outstanding = asked - replies_ok - failed;
+    if (outstanding == 0) {
+      // Every replica answered: compare now, and start a fiber only to repair.
+      std::vector<size_t> stale = stale_of(merged);
+      if (!stale.empty()) {
+        rt_.Spawn("read-repair", [repair, all = std::move(merged), stale = std::move(stale)] {
+          repair(all, stale);
+        });
+      }
+    } else {
+      // The rest of the replies first. `all` starts as the merge of the replies so far and takes
+      // in each late one: merging is associative and commutative with canonical results
+      // (dvv.h), so this is the merge of every reply, without merging the early ones again.
+      rt_.Spawn("read-repair", [this, state, replies, outstanding, take, deadline, stale_of,
+                                repair, all = std::move(merged)]() mutable {
+        for (uint32_t i = 0; i < outstanding; ++i) {
+          auto reply = replies->ReceiveUntil(deadline);
+          if (!reply.ok()) break;
+          const size_t index = reply->first;
+          if (take(*reply) && state->answers[index].record != nullptr) {
+            all = storage::Merge(all, *state->answers[index].record, store_.resolution());
+          }
+        }
+        repair(all, stale_of(all));
+      });
+    }
   }
   return out;
 }
