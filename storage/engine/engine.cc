@@ -68,10 +68,17 @@ constexpr size_t kMultiGetBatchMax = 32;
 // Record ops of a group kept on the commit fiber's stack; a bigger group allocates.
 constexpr size_t kGroupRecordOpsInline = 128;
 
-// The key lock of a record ('r') or hint ('h') key: the spaces never share a lock.
-std::string LockName(char space, std::string key) {
-  key.insert(key.begin(), space);
-  return key;
+// The key filter's hash of a stored key: its partition and the client key's MerkleKeyHash (the
+// same client key may be stored in several partitions: one per replication unit).
+uint64_t FilterHash(PartitionId partition, uint64_t key_hash) {
+  return HashCombine(key_hash, partition);
+}
+
+// Key lock names (key_locks.h): a record's is its FilterHash; a hint's a hash of its hint key with
+// another seed, so the two spaces do not share locks (but by a 2^-64 chance).
+uint64_t HintLockName(absl::string_view hint_key) {
+  constexpr uint64_t kHintLockSeed = 0x68696e746c6f636bULL;  // "hintlock"
+  return StableHash(hint_key, kHintLockSeed);
 }
 
 MerkleShape ShapeFor(uint32_t leaves) {
@@ -236,7 +243,7 @@ struct Engine::Impl {
   // survive rehashing.
   absl::flat_hash_map<PartitionId, std::unique_ptr<MerkleTree>> trees;
   KeyLocks key_locks;
-  // Every record key stored (by MerkleKeyHash), and more: a key it does not contain is absent.
+  // Every record key stored (by FilterHash), and more: a key it does not contain is absent.
   // Built at open from the keys on disk; a put of a key believed absent adds it before its write.
   KeyFilter key_filter;
 
@@ -350,7 +357,8 @@ absl::Status Engine::Impl::RebuildTrees() {
       return absl::DataLossError("malformed record key in the database");
     }
     const uint64_t key_hash = MerkleKeyHash(key);
-    key_filter.Add(key_hash);  // corrupt too: reads of it must find it and report DATA_LOSS
+    // Corrupt records too: reads of them must find them and report DATA_LOSS.
+    key_filter.Add(FilterHash(partition, key_hash));
     absl::StatusOr<Record> record = DecodeRecord(View(it->value()));
     if (!record.ok()) continue;  // the tree leaves it out
     Tree(partition).UpdateHashed(key_hash, std::nullopt, TreeDigest(*record));
@@ -378,7 +386,7 @@ void Engine::Impl::OldDigests(absl::Span<RecordOp> ops) {
     RecordOp& only = ops[0];
     if (only.op->old_digest_known) {
       only.old_digest = only.op->old_digest;
-    } else if (!key_filter.MayContain(only.op->key_hash)) {
+    } else if (!key_filter.MayContain(FilterHash(only.op->partition, only.op->key_hash))) {
       ++stats.reads_skipped;  // absent: no old digest
     } else {
       const rocksdb::Slice key(only.key.data(), only.key.size());
@@ -417,7 +425,7 @@ void Engine::Impl::OldDigests(absl::Span<RecordOp> ops) {
       r.old_digest = previous->new_digest;
     } else if (r.op->old_digest_known) {
       r.old_digest = r.op->old_digest;
-    } else if (!key_filter.MayContain(r.op->key_hash)) {
+    } else if (!key_filter.MayContain(FilterHash(r.op->partition, r.op->key_hash))) {
       ++stats.reads_skipped;  // absent: no old digest
     } else {
       missing.emplace_back(r.key.data(), r.key.size());
@@ -495,7 +503,7 @@ absl::Status Engine::Impl::CommitGroup(absl::Span<const std::shared_ptr<Pending>
   // key has an old digest is in already; re-adding would only use up the filter's capacity.)
   for (const RecordOp& r : record_ops) {
     if (r.op->kind == WriteBatch::Op::Kind::kPutRecord && !r.old_digest.has_value()) {
-      key_filter.Add(r.op->key_hash);
+      key_filter.Add(FilterHash(r.op->partition, r.op->key_hash));
     }
   }
   rocksdb::WriteBatch batch(batch_bytes);
@@ -841,7 +849,7 @@ absl::StatusOr<std::optional<Record>> Engine::Get(PartitionId partition, absl::s
                                                    " bytes is empty or exceeds the maximum of ",
                                                    options_.key_bytes_max, " bytes"));
   }
-  if (!impl_->key_filter.MayContain(MerkleKeyHash(key))) {
+  if (!impl_->key_filter.MayContain(FilterHash(partition, MerkleKeyHash(key)))) {
     ++impl_->stats.reads_skipped;
     return std::nullopt;
   }
@@ -865,7 +873,7 @@ absl::StatusOr<std::optional<Record>> Engine::Get(PartitionId partition, absl::s
 
 absl::StatusOr<std::optional<Record>> Engine::Update(PartitionId partition, absl::string_view key,
                                                      const UpdateFn& fn) {
-  KeyLocks::Guard guard = impl_->key_locks.Lock(LockName('r', RecordKey(partition, key)));
+  KeyLocks::Guard guard = impl_->key_locks.Lock(FilterHash(partition, MerkleKeyHash(key)));
   ASSIGN_OR_RETURN(std::optional<Record> current, Get(partition, key));
   ASSIGN_OR_RETURN(std::optional<Record> next, fn(current));
   WriteBatch batch;
@@ -958,7 +966,7 @@ absl::StatusOr<std::optional<Hint>> Engine::GetHint(NodeId target, PartitionId p
 
 absl::Status Engine::UpdateHint(NodeId target, PartitionId partition, absl::string_view key,
                                 int64_t created_wall_micros, const UpdateFn& fn) {
-  KeyLocks::Guard guard = impl_->key_locks.Lock(LockName('h', HintKey(target, partition, key)));
+  KeyLocks::Guard guard = impl_->key_locks.Lock(HintLockName(HintKey(target, partition, key)));
   ASSIGN_OR_RETURN(std::optional<Hint> current, GetHint(target, partition, key));
   std::optional<Record> current_record;
   if (current.has_value()) current_record = current->record;

@@ -11,25 +11,22 @@ KeyLocks::Guard::~Guard() {
 bool KeyLocks::Guard::contended() const {
   if (locks_ == nullptr) return false;
   auto it = locks_->held_.find(key_);
-  return it != locks_->held_.end() && it->second->queued > 0;
+  return it != locks_->held_.end() && it->second.queued > 0;
 }
 
 KeyLocks::~KeyLocks() { KV_ASSERT_MSG(held_.empty(), "KeyLocks destroyed with keys locked"); }
 
-KeyLocks::Guard KeyLocks::Lock(std::string k) {
-  auto it = held_.find(k);
-  if (it == held_.end()) {
-    held_.emplace(k, std::make_unique<Held>());
-    return Guard(this, std::move(k));
-  }
+KeyLocks::Guard KeyLocks::Lock(uint64_t k) {
+  auto [it, inserted] = held_.try_emplace(k);
+  if (inserted) return Guard(this, k);
   // Wait our turn: the holder's Unlock hands the key to the oldest waiter.
-  Held* held = it->second.get();
+  Held* held = &it->second;
   ++held->queued;
   Waiter w;
   held->waiters.Add(&w);
   struct Leave {
     KeyLocks* locks;
-    const std::string& key;
+    uint64_t key;
     Held* held;
     Waiter* w;
     bool taken = false;
@@ -42,13 +39,13 @@ KeyLocks::Guard KeyLocks::Lock(std::string k) {
   } leave{this, k, held, &w};
   w.Wait();
   leave.taken = true;
-  return Guard(this, std::move(k));
+  return Guard(this, k);
 }
 
-void KeyLocks::Unlock(const std::string& key) {
+void KeyLocks::Unlock(uint64_t key) {
   auto it = held_.find(key);
   KV_ASSERT(it != held_.end());
-  Held* held = it->second.get();
+  Held* held = &it->second;
   if (held->queued == 0) {
     held_.erase(it);
     return;

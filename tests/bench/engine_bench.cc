@@ -215,7 +215,8 @@ void BM_RawReadModifyWrite(benchmark::State& state) {
   uint64_t i = 0;
   std::string value;
   for (auto _ : state) {
-    const std::string key = RecordKey(i % 64, Key(i % 10'000));
+    const uint64_t k = i % 10'000;  // each key in one partition, as a node stores it
+    const std::string key = RecordKey(k % 64, Key(k));
     rocksdb::Status s = db->Get(rocksdb::ReadOptions(), key, &value);
     Record current = s.ok() ? *DecodeRecord(value) : EmptyRecord();
     Record next = Update(current, ReadContext(current), 1, Write::Put(std::string(kValueBytes, 'x')),
@@ -236,11 +237,13 @@ void BM_EngineUpdate(benchmark::State& state) {
     options.dir = dir;
     options.durability = Durability::kInterval;
     std::unique_ptr<Engine> engine = *Engine::Open(process.runtime, options);
+    const Record empty = EmptyRecord();
     uint64_t i = 0;
     for (auto _ : state) {
-      auto r = engine->Update(static_cast<PartitionId>(i % 64), Key(i % 10'000),
-                              [i](const std::optional<Record>& current) {
-                                Record base = current.value_or(EmptyRecord());
+      const uint64_t k = i % 10'000;
+      auto r = engine->Update(static_cast<PartitionId>(k % 64), Key(k),
+                              [i, &empty](const std::optional<Record>& current) {
+                                const Record& base = current.has_value() ? *current : empty;
                                 return std::optional<Record>(
                                     Update(base, ReadContext(base), 1,
                                            Write::Put(std::string(kValueBytes, 'x')),
