@@ -130,7 +130,7 @@ TEST(BackupTest, DamagedForeignOrMisplacedSnapshotsAreRefused) {
   // The same directory again: refused, nothing overwritten.
   const std::string again = Kvctl(absl::StrCat("--node ", c->http_address(1), " backup --to ", backup));
   EXPECT_NE(again.find("already exists"), std::string::npos) << again;
-  EXPECT_NE(again.find("status=1"), std::string::npos) << again;
+  EXPECT_NE(again.find("status=1\n"), std::string::npos) << again;
 
   ASSERT_TRUE(c->Kill(2).ok());
   const fs::path db = fs::path(c->data_dir(2)) / "db";
@@ -142,13 +142,13 @@ TEST(BackupTest, DamagedForeignOrMisplacedSnapshotsAreRefused) {
   // A node's data directory that still holds a database.
   std::string out = restore(backup);
   EXPECT_NE(out.find("already holds a database"), std::string::npos) << out;
-  EXPECT_NE(out.find("status=1"), std::string::npos) << out;
+  EXPECT_NE(out.find("status=1\n"), std::string::npos) << out;
   fs::rename(db, fs::path(c->data_dir(2)) / "db.moved-away");
 
   // Another node's snapshot.
   out = restore(absl::StrCat(backup, "/node-1"));
   EXPECT_NE(out.find("is of node 1, not node 2"), std::string::npos) << out;
-  EXPECT_NE(out.find("status=1"), std::string::npos) << out;
+  EXPECT_NE(out.find("status=1\n"), std::string::npos) << out;
 
   // A flipped byte in one of node 2's snapshot files.
   fs::path victim;
@@ -167,7 +167,7 @@ TEST(BackupTest, DamagedForeignOrMisplacedSnapshotsAreRefused) {
   }
   out = restore(backup);
   EXPECT_NE(out.find("checksum differs"), std::string::npos) << out;
-  EXPECT_NE(out.find("status=1"), std::string::npos) << out;
+  EXPECT_NE(out.find("status=1\n"), std::string::npos) << out;
 
   // Not a snapshot at all (an interrupted backup leaves no SNAPSHOT.json).
   out = restore(c->data_dir(1));

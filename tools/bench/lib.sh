@@ -13,7 +13,9 @@ KVNODE="$BUILD_DIR/tools/kvnode"
 OPENLOOP="$BUILD_DIR/tools/openloop"
 RESULTS="${RESULTS:-$ROOT/tools/bench/results}"
 # Ports: BENCH_PORT_BASE + 0..999 (Redis +1xx, kvnode peers +2xx, HTTP +3xx, RESP +4xx, etcd +5xx).
-BENCH_PORT_BASE="${BENCH_PORT_BASE:-42000}"
+# Below the kernel's ephemeral range (32768-60999 by default): a port the load generators' own
+# connections used can sit in TIME_WAIT for a minute, and a listener cannot take it then.
+BENCH_PORT_BASE="${BENCH_PORT_BASE:-22000}"
 # Pin single-node servers to CPU 0 and their load generator to CPU 1 (on 2+ CPUs).
 BENCH_PIN="${BENCH_PIN:-1}"
 
@@ -73,9 +75,13 @@ bench_init() {
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM
   mkdir -p "$RESULTS"
-  local p
+  local p low high
+  read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { low=32768; high=60999; }
+  if [ $((BENCH_PORT_BASE + 999)) -ge "$low" ] && [ "$BENCH_PORT_BASE" -le "$high" ]; then
+    bench_die "BENCH_PORT_BASE=$BENCH_PORT_BASE overlaps the ephemeral port range $low-$high (a client's port can take a server's); choose one below $((low - 1000))"
+  fi
   for p in $(seq $((BENCH_PORT_BASE + 100)) $((BENCH_PORT_BASE + 599))); do
-    if ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+    if ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
       bench_die "port $p is in use; set BENCH_PORT_BASE to a free range of 1000 ports"
     fi
   done

@@ -21,7 +21,7 @@
 # CPU 1 (BENCH_PIN=0 turns that off); clusters and their clients are not pinned.
 #
 # Environment: BUILD_DIR (default build/release; needs kvnode, openloop, kv_cluster_bench),
-# RESULTS (default tools/bench/results), REPEAT (2), BENCH_PORT_BASE (42000), N_P1 (100000) and
+# RESULTS (default tools/bench/results), REPEAT (2), BENCH_PORT_BASE (22000), N_P1 (100000) and
 # N_P16 (500000) requests per redis-benchmark test, WRK_SECONDS (10), WRK_CONNECTIONS (48),
 # OL_RATES ("10000 2000": the target and a rate a loaded 2-CPU machine sustains), OL_SECONDS (20), OL_WARMUP (5), OL_CONNECTIONS (256), RSS_KEYS (1000000).
 #

@@ -111,18 +111,17 @@ int RunServer(const Config& config) {
     absl::StatusOr<std::unique_ptr<TcpListener>> l = TcpListener::Listen(executor, config.redis_listen);
     if (l.ok()) redis_listener = std::move(*l); else started = l.status();
   }
-  if (!started.ok()) {
-    logger.Log(LogLevel::kError, absl::StrCat("cannot start: ", started.message()));
+  // A failed start stops what did start: the transport's fibers end before the scheduler does.
+  auto fail_start = [&](absl::string_view what, const absl::Status& status) {
+    logger.Log(LogLevel::kError, absl::StrCat(what, status.message()));
     transport.Stop();
+    fibers.CancelAll();
     return 1;
-  }
+  };
+  if (!started.ok()) return fail_start("cannot start: ", started);
   if (!config.restore_from.empty()) {
     absl::Status restored = RestoreSnapshot(config.restore_from, config.data_dir, config.id);
-    if (!restored.ok()) {
-      logger.Log(LogLevel::kError, absl::StrCat("cannot restore: ", restored.message()));
-      transport.Stop();
-      return 1;
-    }
+    if (!restored.ok()) return fail_start("cannot restore: ", restored);
     logger.Log(LogLevel::kInfo, absl::StrCat("restored ", config.data_dir, " from ",
                                              config.restore_from));
   }
