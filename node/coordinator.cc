@@ -300,11 +300,14 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
     }
   }
   uint32_t acks = 1;
-  // One message for every target; only hint_for differs.
+  // One message for every other target; only hint_for differs. None to build when this node is
+  // the only one (N=1).
   ReplicaWrite m;
-  m.set_partition(where.partition);
-  m.set_key(where.key);
-  storage::EncodeValidRecord(record, m.mutable_record());  // CoordinateWrite's record is checked
+  if (where.targets.size() > (where.self != nullptr ? 1u : 0u)) {
+    m.set_partition(where.partition);
+    m.set_key(where.key);
+    storage::EncodeValidRecord(record, m.mutable_record());  // CoordinateWrite's record is checked
+  }
   std::shared_ptr<Replies> replies = FanOut(
       rt_, rpc_, where.targets, self_index, kReplicaWrite, kReplicaWriteTo,
       [&m](const ReplicaTarget& t) {
@@ -337,7 +340,7 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
   }
   ClientPutReply out;
   const int64_t replied = absl::ToUnixMicros(rt_.WallNow());
-  AddLiveValues(record, replied, out.mutable_values());
+  if (!request.omit_values()) AddLiveValues(record, replied, out.mutable_values());
   out.set_context(
       storage::ReplyContext(record, replied, absl::ToInt64Microseconds(options_.clock_offset_max))
           .Encode());
@@ -437,10 +440,26 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
         QuorumError("get", request.key(), replies_ok, r, failed, asked, timed_out, absl::OkStatus());
     return timed_out ? absl::DeadlineExceededError(message) : absl::UnavailableError(message);
   }
-  Record merged = storage::EmptyRecord();
+  // The merge of every copy. A lone copy is its own merge (a stored record is valid, so canonical:
+  // Merge(EmptyRecord(), r) == r), and is used where it lies, not copied.
+  const Record* lone = nullptr;
+  size_t copies = 0;
   for (const ReadState::Answer& answer : state->answers) {
-    if (answer.record != nullptr) merged = storage::Merge(merged, *answer.record, store_.resolution());
+    if (answer.record != nullptr) {
+      lone = answer.record;
+      ++copies;
+    }
   }
+  Record merged_copies;
+  if (copies != 1) {
+    merged_copies = storage::EmptyRecord();
+    for (const ReadState::Answer& answer : state->answers) {
+      if (answer.record != nullptr) {
+        merged_copies = storage::Merge(merged_copies, *answer.record, store_.resolution());
+      }
+    }
+  }
+  const Record& merged = copies == 1 ? *lone : merged_copies;
   ClientGetReply out;
   const int64_t replied = absl::ToUnixMicros(rt_.WallNow());
   AddLiveValues(merged, replied, out.mutable_values());
@@ -497,7 +516,7 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
       // Every replica answered: compare now, and start a fiber only to repair.
       std::vector<size_t> stale = stale_of(merged);
       if (!stale.empty()) {
-        rt_.Spawn("read-repair", [repair, all = std::move(merged), stale = std::move(stale)] {
+        rt_.Spawn("read-repair", [repair, all = Record(merged), stale = std::move(stale)] {
           repair(all, stale);
         });
       }
@@ -506,7 +525,7 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
       // in each late one: merging is associative and commutative with canonical results
       // (dvv.h), so this is the merge of every reply, without merging the early ones again.
       rt_.Spawn("read-repair", [this, state, replies, outstanding, take, deadline, stale_of,
-                                repair, all = std::move(merged)]() mutable {
+                                repair, all = Record(merged)]() mutable {
         for (uint32_t i = 0; i < outstanding; ++i) {
           auto reply = replies->ReceiveUntil(deadline);
           if (!reply.ok()) break;

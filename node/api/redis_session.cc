@@ -272,14 +272,15 @@ absl::StatusOr<RedisSession::Read> RedisSession::ReadKey(absl::string_view key) 
   request.set_ns(ns_);
   ASSIGN_OR_RETURN(node::ClientGetReply reply, node_.coordinator().Get(request));
   Read read;
-  read.context = reply.context();
-  const node::ClientValue* winner = LastWriterWins(reply.values());
+  read.context = std::move(*reply.mutable_context());
+  // The reply is ours: the winner is moved out, not copied (a value is up to 1 MiB).
+  node::ClientValue* winner = const_cast<node::ClientValue*>(LastWriterWins(reply.values()));
   // A value the coordinator showed that has expired on this node's clock (the coordinator's
   // may lag) is gone for this client, as TTL would say.
   if (winner != nullptr &&
       (winner->expiry_micros() == 0 || winner->expiry_micros() > WallMicros())) {
     read.found = true;
-    read.value = *winner;
+    read.value = std::move(*winner);
   }
   return read;
 }
@@ -297,6 +298,7 @@ absl::Status RedisSession::WriteKey(absl::string_view key, const WriteSpec& spec
   }
   request.set_context(spec.context);
   request.set_overwrite(true);
+  request.set_omit_values(true);  // a Redis write answers OK (or what a read before it saw)
   ASSIGN_OR_RETURN(node::ClientPutReply reply, node_.coordinator().Put(request));
   (void)reply;
   return absl::OkStatus();
