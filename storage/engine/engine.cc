@@ -273,6 +273,9 @@ absl::Status Engine::Impl::OpenDb() {
   } else {
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
     db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    // RocksDB flushes a memtable of this size itself (the seam env's flush trigger does it in a
+    // simulated run).
+    db_options.write_buffer_size = options.memtable_flush_bytes;
   }
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;

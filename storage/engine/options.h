@@ -53,8 +53,9 @@ struct EngineOptions {
   // cycle and the hint window, or a replica that missed the delete can bring the value back.
   Duration tombstone_grace = absl::Hours(1);
 
-  // Memtables are flushed when this many bytes were written since the last flush (the engine's
-  // own accounting; RocksDB's size trigger is out of reach for determinism).
+  // Memtables are flushed when this many bytes were written since the last flush: in a simulated
+  // run by the engine's own accounting (RocksDB's size trigger is out of reach for determinism),
+  // in real mode by RocksDB (its write_buffer_size).
   uint64_t memtable_flush_bytes = 32 << 20;
   // Most operations committed in one group (one WAL write and, under kSync, one fsync).
   size_t group_commit_ops_max = 1024;

@@ -40,6 +40,8 @@ namespace kv::storage {
 namespace {
 
 constexpr int kPreloadKeys = 100'000;
+// Memtable size on both sides: kvnode's default (and RocksDB's).
+constexpr uint64_t kMemtableBytes = 64 << 20;
 // KV_BENCH_VALUE_BYTES=n sets the value size (default 100; PERFORMANCE.md uses 3 and 1024 too).
 size_t ValueBytes() {
   static const size_t bytes = [] {
@@ -81,7 +83,8 @@ rocksdb::DB* OpenRaw(const std::string& dir) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  // The engine's records column family options.
+  // The engine's memtable size and records column family options.
+  options.write_buffer_size = kMemtableBytes;
   options.memtable_whole_key_filtering = true;
   options.memtable_prefix_bloom_size_ratio = 0.05;
   // As the engine: RocksDB's per-thread perf counters off (the level is per thread, so without
@@ -116,6 +119,7 @@ void BM_EnginePut(benchmark::State& state) {
   process.RunOnFiber([&] {
     EngineOptions options;
     options.dir = dir;
+    options.memtable_flush_bytes = kMemtableBytes;
     options.durability = sync ? Durability::kSync : Durability::kInterval;
     std::unique_ptr<Engine> engine = *Engine::Open(process.runtime, options);
     uint64_t i = 0;
@@ -151,6 +155,7 @@ void BM_EngineBatchPut(benchmark::State& state) {
   process.RunOnFiber([&] {
     EngineOptions options;
     options.dir = dir;
+    options.memtable_flush_bytes = kMemtableBytes;
     options.durability = Durability::kInterval;
     std::unique_ptr<Engine> engine = *Engine::Open(process.runtime, options);
     uint64_t i = 0;
@@ -196,6 +201,7 @@ void BM_EngineGet(benchmark::State& state) {
   process.RunOnFiber([&] {
     EngineOptions options;
     options.dir = dir;
+    options.memtable_flush_bytes = kMemtableBytes;
     options.durability = Durability::kInterval;
     std::unique_ptr<Engine> engine = *Engine::Open(process.runtime, options);
     for (uint64_t i = 0; i < kPreloadKeys; i += 100) {
@@ -243,6 +249,7 @@ void BM_EngineUpdate(benchmark::State& state) {
   process.RunOnFiber([&] {
     EngineOptions options;
     options.dir = dir;
+    options.memtable_flush_bytes = kMemtableBytes;
     options.durability = Durability::kInterval;
     std::unique_ptr<Engine> engine = *Engine::Open(process.runtime, options);
     const Record empty = EmptyRecord();
