@@ -10,9 +10,9 @@
 #include "net/channel.h"
 #include "net/status_macros.h"
 #include "node/namespaces.h"
-#include "node/scratch_arena.h"
 #include "storage/record/record_codec.h"
 #include "storage/record/record_digest.h"
+#include "storage/record/scratch_arena.h"
 
 namespace kv::node {
 
@@ -119,7 +119,7 @@ void Coordinator::Register() {
   });
   rpc_.Register(kReplicaWrite, [this](NodeId, absl::string_view body) -> absl::StatusOr<std::string> {
     // The request and its record are only read here: both on a scratch arena.
-    ScratchArena scratch;
+    storage::ScratchArena<> scratch;
     ReplicaWrite& request = *scratch.Make<ReplicaWrite>();
     RETURN_IF_ERROR(ParseInto(body, "replica write", &request));
     Record* decoded = scratch.Make<Record>();
@@ -379,7 +379,7 @@ absl::StatusOr<ClientGetReply> Coordinator::CoordinateGet(const ClientGet& reque
     };
     std::vector<Answer> answers;  // one per target
     std::optional<Record> local;  // this node's copy
-    SmallBlockArena scratch;      // the other replies, parsed and decoded
+    storage::SmallBlockArena scratch;  // the other replies, parsed and decoded
   };
   auto state = std::make_shared<ReadState>();
   state->answers.reserve(where.targets.size());

@@ -1,7 +1,5 @@
 #include "storage/record/context.h"
 
-#include <google/protobuf/arena.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -12,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "net/assert.h"
 #include "storage/record/envelope.h"
+#include "storage/record/scratch_arena.h"
 #include "storage/record/validate.h"
 
 namespace kv::storage {
@@ -36,27 +35,6 @@ std::vector<uint64_t> JoinedUnseen(const Context::Entry& a, const Context::Entry
   out.erase(std::unique(out.begin(), out.end()), out.end());  // unseen by both: listed twice
   return out;
 }
-
-// An arena for one temporary version vector (a context being encoded or decoded), starting in a
-// buffer on the stack: the message and its entries allocate nothing unless they outgrow it.
-class StackArena {
- public:
-  StackArena() : arena_(Options(buffer_)) {}
-  VersionVector* NewVersionVector() {
-    return google::protobuf::Arena::CreateMessage<VersionVector>(&arena_);
-  }
-
- private:
-  static constexpr size_t kBytes = 2048;  // some thirty entries
-  static google::protobuf::ArenaOptions Options(char* buffer) {
-    google::protobuf::ArenaOptions options;
-    options.initial_block = buffer;
-    options.initial_block_size = kBytes;
-    return options;
-  }
-  alignas(std::max_align_t) char buffer_[kBytes];
-  google::protobuf::Arena arena_;
-};
 
 size_t UnseenCount(const VersionVector& vv) {
   size_t n = 0;
@@ -101,8 +79,8 @@ void Context::ToRecord(Record* record) const {
 
 std::string Context::Encode() const {
   if (entries_.empty()) return std::string();
-  StackArena arena;
-  VersionVector& vv = *arena.NewVersionVector();
+  ScratchArena<2048> arena;
+  VersionVector& vv = *arena.Make<VersionVector>();
   ToProto(&vv);
   // Seal's bytes, with the payload serialised in place behind the header (one allocation).
   const size_t payload_bytes = vv.ByteSizeLong();
@@ -125,8 +103,8 @@ absl::StatusOr<Context> Context::Decode(absl::string_view bytes) {
     if (absl::IsFailedPrecondition(opened.status())) return opened.status();
     return absl::InvalidArgumentError(opened.status().message());
   }
-  StackArena arena;
-  VersionVector& vv = *arena.NewVersionVector();
+  ScratchArena<2048> arena;
+  VersionVector& vv = *arena.Make<VersionVector>();
   if (!vv.ParseFromArray(opened->payload.data(), static_cast<int>(opened->payload.size()))) {
     return absl::InvalidArgumentError("causal context does not parse");
   }

@@ -2,8 +2,9 @@
 // record): the dozen allocations of a decoded record become none or one, and all are freed at
 // once. Strings longer than std::string's inline capacity still take the heap.
 //
-// ScratchArena starts in a buffer inside itself: put it on the handling fiber's stack, where
-// every message made on it dies with it. SmallBlockArena is for state that outlives a stack
+// ScratchArena<bytes> starts in a buffer of `bytes` inside itself: put it on the handling
+// fiber's stack, where every message made on it dies with it (a request and its decoded record:
+// 4 KiB; one causal context: 2 KiB, some thirty entries). SmallBlockArena is for state that outlives a stack
 // frame (held by a shared_ptr): it takes 1 KiB blocks, which glibc serves from its per-thread
 // cache (up to 1032 bytes); a 4 KiB buffer inside a heap object costs more to allocate than the
 // allocations it saves.
@@ -13,8 +14,9 @@
 
 #include <cstddef>
 
-namespace kv::node {
+namespace kv::storage {
 
+template <size_t kBufferBytes = 4096>
 class ScratchArena {
  public:
   ScratchArena() : arena_(Options(buffer_)) {}
@@ -30,9 +32,6 @@ class ScratchArena {
   }
 
  private:
-  // A decoded record of a few siblings and context entries, with the request around it.
-  static constexpr size_t kBufferBytes = 4096;
-
   static google::protobuf::ArenaOptions Options(char* buffer) {
     google::protobuf::ArenaOptions options;
     options.initial_block = buffer;
@@ -67,4 +66,4 @@ class SmallBlockArena {
   google::protobuf::Arena arena_;
 };
 
-}  // namespace kv::node
+}  // namespace kv::storage
