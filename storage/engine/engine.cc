@@ -81,6 +81,13 @@ uint64_t HintLockName(absl::string_view hint_key) {
   return StableHash(hint_key, kHintLockSeed);
 }
 
+// A key a read may look up: not empty, at most key_bytes_max bytes.
+absl::Status CheckReadKey(absl::string_view key, size_t key_bytes_max) {
+  if (!key.empty() && key.size() <= key_bytes_max) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "key of ", key.size(), " bytes is empty or exceeds the maximum of ", key_bytes_max, " bytes"));
+}
+
 MerkleShape ShapeFor(uint32_t leaves) {
   MerkleShape shape;
   shape.leaf_count_log2 = static_cast<uint32_t>(__builtin_ctz(leaves));
@@ -96,7 +103,7 @@ MerkleShape ShapeFor(uint32_t leaves) {
 // batch, the next record reuses it), and the commit has no encoding left to do. Ops are built in
 // place.
 void WriteBatch::PutRecord(PartitionId partition, absl::string_view key, Record record) {
-  AddRecord(partition, key, record);
+  AddRecord(partition, key, MerkleKeyHash(key), record);
 }
 
 WriteBatch::Bytes WriteBatch::Append(absl::string_view s) {
@@ -114,12 +121,13 @@ WriteBatch::Bytes WriteBatch::AppendRecordKey(PartitionId partition, absl::strin
   return Bytes{offset, static_cast<uint32_t>(bytes_.size() - offset)};
 }
 
-void WriteBatch::AddRecord(PartitionId partition, absl::string_view key, const Record& record) {
+void WriteBatch::AddRecord(PartitionId partition, absl::string_view key, uint64_t key_hash,
+                           const Record& record) {
   Op& op = ops_.emplace_back();
   op.kind = Op::Kind::kPutRecord;
   op.partition = partition;
   op.key = AppendRecordKey(partition, key);
-  op.key_hash = MerkleKeyHash(key);
+  op.key_hash = key_hash;
   for (const Sibling& s : record.siblings()) {
     op.longest_value_bytes = std::max(op.longest_value_bytes, s.value().size());
   }
@@ -847,12 +855,13 @@ absl::Status Engine::Put(PartitionId partition, absl::string_view key, Record re
 }
 
 absl::StatusOr<std::optional<Record>> Engine::Get(PartitionId partition, absl::string_view key) {
-  if (key.empty() || key.size() > options_.key_bytes_max) {
-    return absl::InvalidArgumentError(absl::StrCat("key of ", key.size(),
-                                                   " bytes is empty or exceeds the maximum of ",
-                                                   options_.key_bytes_max, " bytes"));
-  }
-  if (!impl_->key_filter.MayContain(FilterHash(partition, MerkleKeyHash(key)))) {
+  RETURN_IF_ERROR(CheckReadKey(key, options_.key_bytes_max));
+  return GetHashed(partition, key, MerkleKeyHash(key));
+}
+
+absl::StatusOr<std::optional<Record>> Engine::GetHashed(PartitionId partition,
+                                                        absl::string_view key, uint64_t key_hash) {
+  if (!impl_->key_filter.MayContain(FilterHash(partition, key_hash))) {
     ++impl_->stats.reads_skipped;
     return std::nullopt;
   }
@@ -876,13 +885,15 @@ absl::StatusOr<std::optional<Record>> Engine::Get(PartitionId partition, absl::s
 
 absl::StatusOr<std::optional<Record>> Engine::Update(PartitionId partition, absl::string_view key,
                                                      const UpdateFn& fn) {
-  KeyLocks::Guard guard = impl_->key_locks.Lock(FilterHash(partition, MerkleKeyHash(key)));
-  ASSIGN_OR_RETURN(std::optional<Record> current, Get(partition, key));
+  RETURN_IF_ERROR(CheckReadKey(key, options_.key_bytes_max));
+  const uint64_t key_hash = MerkleKeyHash(key);  // hashed once: lock, filter and tree
+  KeyLocks::Guard guard = impl_->key_locks.Lock(FilterHash(partition, key_hash));
+  ASSIGN_OR_RETURN(std::optional<Record> current, GetHashed(partition, key, key_hash));
   ASSIGN_OR_RETURN(std::optional<Record> next, fn(current));
   WriteBatch batch;
   const bool put = next.has_value();
   if (put) {
-    batch.AddRecord(partition, key, *next);  // encoded now: `next` is returned as stored
+    batch.AddRecord(partition, key, key_hash, *next);  // encoded now: `next` is returned as stored
   } else if (current.has_value()) {
     batch.DeleteRecord(partition, key);
   }

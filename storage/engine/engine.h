@@ -82,8 +82,10 @@ class WriteBatch {
 
  private:
   friend class Engine;
-  // PutRecord without taking the record (Engine::Update returns it once written).
-  void AddRecord(PartitionId partition, absl::string_view key, const Record& record);
+  // PutRecord without taking the record (Engine::Update returns it once written), given the key's
+  // MerkleKeyHash.
+  void AddRecord(PartitionId partition, absl::string_view key, uint64_t key_hash,
+                 const Record& record);
 
   // A byte range of bytes_.
   struct Bytes {
@@ -257,6 +259,9 @@ class Engine {
   // INVALID_ARGUMENT if a put's longest value exceeds value_bytes_max or its record is malformed
   // (`record_status`, from ValidateRecord).
   absl::Status ValidateValues(size_t longest_value_bytes, const absl::Status& record_status) const;
+  // Get, given the key's MerkleKeyHash. REQUIRES: the key's size is valid.
+  absl::StatusOr<std::optional<Record>> GetHashed(PartitionId partition, absl::string_view key,
+                                                  uint64_t key_hash);
   // Write, with the key lock of an Update (released once the write is applied, before its fsync).
   absl::Status Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard);
 
