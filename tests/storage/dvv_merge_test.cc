@@ -1,12 +1,17 @@
 // Merge is what read repair, hinted handoff and anti-entropy do to two replicas of a key. If it
 // were not commutative, associative and idempotent, replicas would disagree depending on who synced
 // with whom first, and keep "repairing" each other forever.
+#include <set>
 #include <string>
+
+#include "absl/strings/str_cat.h"
 
 #include "gtest/gtest.h"
 #include "net/random.h"
+#include "storage/record/context.h"
 #include "storage/record/dvv.h"
 #include "storage/record/record_digest.h"
+#include "storage/record/validate.h"
 #include "tests/storage/record_test_util.h"
 
 namespace kv::storage {
@@ -69,6 +74,59 @@ TEST_P(DvvMergeAlgebraTest, EmptyRecordIsTheIdentity) {
     Random rng(seed);
     const Record a = RandomRecord(rng, GetParam());
     ASSERT_TRUE(SameRecord(Merge(a, EmptyRecord()), a)) << "seed=" << seed << " a=" << Show(a);
+  }
+}
+
+// Merge reads contexts without exceptions straight from the messages (dvv.cc's MergePlain) and
+// converts the others to Context: both must follow Context's rules. A sibling survives iff the
+// other side holds its dot too or does not cover it; the context is the Join of both.
+TEST_P(DvvMergeAlgebraTest, FollowsTheContextRulesWithOrWithoutExceptions) {
+  for (uint64_t seed = 1; seed <= kMergeSeeds; ++seed) {
+    Random rng(seed);
+    const Record a = RandomRecord(rng, GetParam()), b = RandomRecord(rng, GetParam());
+    const Context ca = ReadContext(a), cb = ReadContext(b);
+    std::set<Dot> a_dots, b_dots, expected;
+    for (const Sibling& s : a.siblings()) a_dots.insert(DotOf(s));
+    for (const Sibling& s : b.siblings()) b_dots.insert(DotOf(s));
+    for (const Dot& d : a_dots) {
+      if (b_dots.contains(d) || !cb.Covers(d)) expected.insert(d);
+    }
+    for (const Dot& d : b_dots) {
+      if (a_dots.contains(d) || !ca.Covers(d)) expected.insert(d);
+    }
+    Context joined = ca;
+    joined.Join(cb);
+    const Record ab = Merge(a, b);
+    std::set<Dot> got;
+    for (const Sibling& s : ab.siblings()) got.insert(DotOf(s));
+    const std::string reproduce = absl::StrCat(
+        "seed=", seed, "; reproduce: build/release/tests/tests_storage --gtest_filter='*/",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "'\na=", Show(a),
+        "\nb=", Show(b), "\nmerged=", Show(ab));
+    ASSERT_EQ(got, expected) << reproduce;
+    ASSERT_TRUE(ReadContext(ab) == joined) << reproduce;
+  }
+}
+
+// Context::Join's tie rule, for both of Merge's paths: equal counters keep the later wall time.
+TEST(DvvMergeTest, EqualCountersKeepTheLaterWallTimeOnBothPaths) {
+  for (bool exceptions : {false, true}) {
+    auto record = [exceptions](int64_t wall) {
+      Record r = EmptyRecord();
+      VersionVectorEntry* e = r.mutable_context()->add_entries();
+      e->set_node(1);
+      e->set_counter(5);
+      e->set_updated_wall_micros(wall);
+      if (exceptions) e->add_unseen(3);
+      r.set_format_version(RecordFormatVersionFor(r.context()));
+      return r;
+    };
+    const Record early = record(100), late = record(200);
+    for (const Record& merged : {Merge(early, late), Merge(late, early)}) {
+      ASSERT_EQ(merged.context().entries_size(), 1) << Show(merged);
+      EXPECT_EQ(merged.context().entries(0).updated_wall_micros(), 200)
+          << (exceptions ? "with" : "without") << " exceptions: " << Show(merged);
+    }
   }
 }
 
