@@ -149,6 +149,7 @@ RespParser::Step RespParser::Fail(absl::string_view message) {
   buffer_.shrink_to_fit();
   pos_ = 0;
   partial_args_.clear();
+  partial_count_ = 0;
   partial_args_bytes_ = 0;
   return Step::kError;
 }
@@ -180,7 +181,7 @@ RespParser::Result RespParser::Next(std::vector<std::string>* args) {
       in_multibulk_ = true;
       args_left_ = count;
       bulk_len_ = -1;
-      partial_args_.clear();
+      partial_count_ = 0;
       partial_args_.reserve(static_cast<size_t>(std::min<int64_t>(count, 1024)));
       partial_args_bytes_ = 0;
     }
@@ -188,13 +189,29 @@ RespParser::Result RespParser::Next(std::vector<std::string>* args) {
     if (step == Step::kNeedMore) return Result::kNeedMore;
     if (step == Step::kError) return Result::kError;
     KV_ASSERT(args_left_ == 0);
-    KV_ASSERT(!partial_args_.empty());
-    *args = std::move(partial_args_);
-    partial_args_.clear();
+    KV_ASSERT(partial_count_ > 0);
+    partial_args_.resize(partial_count_);
+    // The caller's previous strings come back to be refilled by the next request, but not a
+    // large buffer, which an idle connection would hold. (Assigning a short string to it would
+    // keep the buffer: it is swapped with an empty one.)
+    std::swap(*args, partial_args_);
+    for (std::string& kept : partial_args_) {
+      if (kept.capacity() > kReusedArgBytes) std::string().swap(kept);
+    }
+    partial_count_ = 0;
     partial_args_bytes_ = 0;
     in_multibulk_ = false;
     return Result::kCommand;
   }
+}
+
+void RespParser::AddArg(absl::string_view arg) {
+  if (partial_count_ == partial_args_.size()) {
+    partial_args_.emplace_back(arg);
+  } else {
+    partial_args_[partial_count_].assign(arg.data(), arg.size());
+  }
+  ++partial_count_;
 }
 
 RespParser::Step RespParser::ParseInline(std::vector<std::string>* args) {
@@ -253,7 +270,7 @@ RespParser::Step RespParser::ParseMultibulk() {
     }
     const size_t need = static_cast<size_t>(bulk_len_) + 2;
     if (buffer_.size() - pos_ < need) return Step::kNeedMore;
-    partial_args_.emplace_back(buffer_.data() + pos_, static_cast<size_t>(bulk_len_));
+    AddArg(absl::string_view(buffer_.data() + pos_, static_cast<size_t>(bulk_len_)));
     partial_args_bytes_ += static_cast<size_t>(bulk_len_);
     pos_ += need;
     bulk_len_ = -1;

@@ -59,7 +59,11 @@ class RespParser {
 
   // Parses the next request from the input. On kCommand, replaces *args with its words (binary
   // strings, possibly empty) and consumes the request's bytes. REQUIRES: args != nullptr.
+  // The strings *args held before are kept and refilled by later requests (those of at most
+  // kReusedArgBytes): a caller that passes the same vector each time, and gives back the ones it
+  // moved elsewhere, parses without allocating once the shapes repeat.
   Result Next(std::vector<std::string>* args);
+  static constexpr size_t kReusedArgBytes = 2048;
 
   // "Protocol error: ..." after kError; empty before.
   const std::string& error() const { return error_; }
@@ -93,7 +97,13 @@ class RespParser {
   bool in_multibulk_ = false;
   int64_t args_left_ = 0;    // arguments still to read
   int64_t bulk_len_ = -1;    // length of the bulk whose header was read; -1: none
+  // Appends an argument to the request being parsed, refilling a kept string if there is one.
+  void AddArg(absl::string_view arg);
+
+  // The arguments of the request being parsed are its first partial_count_ strings; the rest
+  // are kept for reuse.
   std::vector<std::string> partial_args_;
+  size_t partial_count_ = 0;
   size_t partial_args_bytes_ = 0;
 };
 

@@ -109,7 +109,7 @@ Coordinator::Coordinator(Runtime& rt, RpcEndpoint& rpc, Membership& membership,
 void Coordinator::Register() {
   rpc_.Register(kPut, [this](NodeId, absl::string_view body) -> absl::StatusOr<std::string> {
     ASSIGN_OR_RETURN(ClientPut request, Parse<ClientPut>(body, "put request"));
-    ASSIGN_OR_RETURN(ClientPutReply reply, Put(request));
+    ASSIGN_OR_RETURN(ClientPutReply reply, Put(std::move(request)));
     return reply.SerializeAsString();
   });
   rpc_.Register(kGet, [this](NodeId, absl::string_view body) -> absl::StatusOr<std::string> {
@@ -224,7 +224,7 @@ absl::StatusOr<Reply> Coordinator::Forward(const Request& request, const Placeme
   return Parse<Reply>(reply, "forwarded reply");
 }
 
-absl::StatusOr<ClientPutReply> Coordinator::Put(const ClientPut& request) {
+absl::StatusOr<ClientPutReply> Coordinator::Put(ClientPut request) {
   // A retry of a request this node has answered (or is answering) gets that answer.
   if (request.request_id() != 0) {
     auto it = dedup_.find(request.request_id());
@@ -269,7 +269,7 @@ void Coordinator::TrimDedup() {
   }
 }
 
-absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& request,
+absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(ClientPut& request,
                                                           const Placement& where) {
   const uint32_t w = request.w() == 0 ? std::min(where.policy.w, where.n) : request.w();
   if (w < 1 || w > where.n) {
@@ -287,7 +287,8 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(const ClientPut& reque
       request.ttl_micros() > 0 ? request.ttl_micros() : where.policy.default_ttl_micros;
   storage::Write write = request.tombstone()
                              ? storage::Write::Delete()
-                             : storage::Write::Put(request.value(), ttl > 0 ? now + ttl : 0);
+                             : storage::Write::Put(std::move(*request.mutable_value()),
+                                                   ttl > 0 ? now + ttl : 0);
   ASSIGN_OR_RETURN(CoordinatedWrite written,
                    store_.CoordinateWrite(where.partition, where.key, context, std::move(write),
                                           where.policy.siblings_max, request.overwrite()));

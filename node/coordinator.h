@@ -76,7 +76,8 @@ class Coordinator {
   // Registers kv.put, kv.get, kv.replica_write and kv.replica_read. REQUIRES: before rpc.Start().
   void Register();
 
-  absl::StatusOr<ClientPutReply> Put(const ClientPut& request);
+  // The request is taken by value: its value moves into the stored record (pass an rvalue).
+  absl::StatusOr<ClientPutReply> Put(ClientPut request);
   absl::StatusOr<ClientGetReply> Get(const ClientGet& request);
 
   const CoordinatorStats& stats() const { return stats_; }
@@ -108,7 +109,8 @@ class Coordinator {
   template <typename Reply, typename Request>
   absl::StatusOr<Reply> Forward(const Request& request, const Placement& where,
                                 const char* method);
-  absl::StatusOr<ClientPutReply> CoordinatePut(const ClientPut& request, const Placement& where);
+  // Moves the request's value out.
+  absl::StatusOr<ClientPutReply> CoordinatePut(ClientPut& request, const Placement& where);
   absl::StatusOr<ClientGetReply> CoordinateGet(const ClientGet& request, const Placement& where);
   // Forgets the oldest completed request ids beyond the limit.
   void TrimDedup();

@@ -528,7 +528,7 @@ http::Response HttpApi::Put(const http::Request& request, const Route& route, bo
   put.set_w(*w);
   put.set_n(*n);
 
-  absl::StatusOr<ClientPutReply> reply = node_.coordinator().Put(put);
+  absl::StatusOr<ClientPutReply> reply = node_.coordinator().Put(std::move(put));
   KV_RETURN_RESPONSE_IF_ERROR(reply.status());
   http::Response r;
   if (*return_body) {

@@ -99,8 +99,11 @@ class Connection {
         return absl::PermissionDeniedError(
             "an HTTP request on the Redis port (cross-protocol scripting?): connection closed");
       }
-      if (Overlappable(args_) && batch_.size() < kBatchMax && !BatchHasKey(args_[1])) {
-        batch_.push_back(std::move(args_));
+      if (Overlappable(args_) && batch_count_ < kBatchMax && !BatchHasKey(args_[1])) {
+        // Swapped, not moved: args_ takes back a batched command's strings for the parser to
+        // refill (RespParser::Next), so a steady pipeline parses without allocating.
+        if (batch_count_ == batch_.size()) batch_.emplace_back();
+        std::swap(batch_[batch_count_++], args_);
         continue;
       }
       RunBatch();
@@ -135,16 +138,16 @@ class Connection {
   }
 
   bool BatchHasKey(absl::string_view key) const {
-    for (const std::vector<std::string>& b : batch_) {
-      if (b[1] == key) return true;
+    for (size_t i = 0; i < batch_count_; ++i) {
+      if (batch_[i][1] == key) return true;
     }
     return false;
   }
 
   // Executes the batched commands, appending their replies in order.
   void RunBatch() {
-    if (batch_.empty()) return;
-    std::vector<RespWriter> outs(batch_.size());
+    if (batch_count_ == 0) return;
+    std::vector<RespWriter> outs(batch_count_);
     std::vector<FiberHandle> others;
     // The fibers use this frame's batch and writers: however this frame ends (a cancellation
     // included), they are stopped first. A cancelled connection is a shutdown or crash, which
@@ -155,7 +158,7 @@ class Connection {
         for (FiberHandle& f : fibers) f.Cancel();
       }
     } stop{others};
-    for (size_t i = 1; i < batch_.size(); ++i) {
+    for (size_t i = 1; i < batch_count_; ++i) {
       others.push_back(rt_.Spawn("redis-pipelined", [this, &outs, i] {
         (void)session_.Execute(batch_[i], outs[i]);
       }));
@@ -163,7 +166,14 @@ class Connection {
     (void)session_.Execute(batch_[0], outs[0]);  // GET and SET never close the connection
     for (FiberHandle& f : others) f.Join();
     for (const RespWriter& out : outs) replies_.Append(out);
-    batch_.clear();
+    // The batch's strings stay for reuse, but not a large value's buffer (an idle connection
+    // would hold it).
+    for (size_t i = 0; i < batch_count_; ++i) {
+      for (std::string& word : batch_[i]) {
+        if (word.capacity() > RespParser::kReusedArgBytes) std::string().swap(word);
+      }
+    }
+    batch_count_ = 0;
   }
 
   // Writes the replies built so far, if any.
@@ -178,7 +188,9 @@ class Connection {
   const RedisServerOptions& options_;
   RespParser parser_;
   std::vector<std::string> args_;
-  std::vector<std::vector<std::string>> batch_;  // pipelined commands not yet run
+  // Pipelined commands not yet run: the first batch_count_; the rest keep their strings for reuse.
+  std::vector<std::vector<std::string>> batch_;
+  size_t batch_count_ = 0;
   RespWriter replies_;
 };
 

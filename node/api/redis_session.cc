@@ -299,7 +299,7 @@ absl::Status RedisSession::WriteKey(absl::string_view key, const WriteSpec& spec
   request.set_context(spec.context);
   request.set_overwrite(true);
   request.set_omit_values(true);  // a Redis write answers OK (or what a read before it saw)
-  ASSIGN_OR_RETURN(node::ClientPutReply reply, node_.coordinator().Put(request));
+  ASSIGN_OR_RETURN(node::ClientPutReply reply, node_.coordinator().Put(std::move(request)));
   (void)reply;
   return absl::OkStatus();
 }

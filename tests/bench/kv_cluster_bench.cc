@@ -10,8 +10,10 @@
 // ops (the run's client operations: divide a profiler's instruction count by it for a cost per
 // operation; the same for every build, since a seed fixes the run).
 #include <chrono>
+#include <string>
 
 #include "benchmark/benchmark.h"
+#include "net/assert.h"
 #include "workloads/kv/kv_world.h"
 
 namespace kv::workloads {
@@ -52,6 +54,23 @@ void BM_ClientOperations(benchmark::State& state) {
   RunAndReport(state, s);
 }
 BENCHMARK(BM_ClientOperations)->Arg(8)->Arg(32)->Unit(benchmark::kSecond)->Iterations(1);
+
+// The same load (8 open-loop clients) with YCSB's mixes: A (50 % updates), B (5 %), C (reads
+// only), zipfian keys. Each write is a read-modify-write on three replicas' RocksDB; a read is
+// three RocksDB reads, so the speed depends on the mix more than on anything else.
+void BM_ClientOperationsYcsb(benchmark::State& state) {
+  Scenario s = QuietCluster();
+  const std::string preset(1, static_cast<char>(state.range(0)));
+  KV_ASSERT(ApplyPreset(preset, &s.workload).ok());
+  state.SetLabel("YCSB " + preset);
+  s.workload.clients = 8;
+  s.workload.loop = Loop::kOpen;
+  s.workload.rate = 200;
+  s.workload.keys = 1000;
+  s.workload.duration = absl::Seconds(10);
+  RunAndReport(state, s);
+}
+BENCHMARK(BM_ClientOperationsYcsb)->Arg('A')->Arg('B')->Arg('C')->Unit(benchmark::kSecond)->Iterations(1);
 
 // One simulated hour of an idle cluster: one client issuing a read every ten minutes.
 void BM_IdleHour(benchmark::State& state) {

@@ -207,6 +207,37 @@ TEST(RespParserTest, ManyPipelinedCommandsWithLargeValues) {
   EXPECT_EQ(parser.buffered_bytes(), 0u);
 }
 
+// The header's contract: a caller passing the same vector each time gets every command right
+// whatever the shapes, small strings are refilled in place, and no large buffer is held on to.
+TEST(RespParserTest, ArgumentStringsAreReusedAndLargeOnesReleased) {
+  RespParser parser;
+  Words args;
+  auto next = [&](const Words& command) {
+    parser.Feed(RespCommand(command));
+    EXPECT_EQ(parser.Next(&args), RespParser::Result::kCommand);
+    EXPECT_EQ(args, command);
+  };
+  next({"SET", "k1", std::string(1000, 'a')});
+  next({"SET", "k2", std::string(1000, 'b')});
+  const char* value_buffer = args[2].data();
+  next({"SET", "k3", std::string(900, 'c')});
+  next({"SET", "k4", std::string(1000, 'd')});
+  EXPECT_EQ(args[2].data(), value_buffer) << "the value string of two commands ago is refilled";
+  // Shapes change: fewer words, more words, a moved-out word, an empty one.
+  next({"PING"});
+  next({"MSET", "a", "1", "b", "2", "c", ""});
+  std::string taken = std::move(args[1]);
+  next({"GET", "a"});
+  EXPECT_EQ(taken, "a");
+  next({"SET", "big", std::string(1 << 20, 'x')});
+  for (const char* key : {"k5", "k6", "k7"}) {
+    next({"SET", key, "v"});
+    for (const std::string& word : args) {
+      EXPECT_LE(word.capacity(), RespParser::kReusedArgBytes) << key << ": a 1 MiB buffer refilled";
+    }
+  }
+}
+
 TEST(RespParserTest, IntegersFollowRedisSyntax) {
   int64_t v = 7;
   EXPECT_TRUE(ParseRespInteger("0", &v));
