@@ -183,16 +183,15 @@ bool CacheEvictor::EvictOne(const std::string& ns) {
   Outcome outcome = Outcome::kTouched;
   absl::StatusOr<std::optional<storage::Record>> done = engine_.Update(
       chosen.unit, key,
-      [&](const std::optional<storage::Record>& current)
-          -> absl::StatusOr<std::optional<storage::Record>> {
+      [&](const storage::Record* current) -> absl::StatusOr<std::optional<storage::Record>> {
         const Space& now = spaces_.at(ns);
         auto it = now.index.find(key);
         // Touched since it was chosen (a write or read while the lock was awaited): keep it.
         if (it == now.index.end() || now.entries[it->second].stamp != chosen.stamp) {
           return absl::AbortedError("touched");
         }
-        outcome = current.has_value() ? Outcome::kEvicted : Outcome::kGone;
-        if (!current.has_value()) return absl::AbortedError("gone");
+        outcome = current != nullptr ? Outcome::kEvicted : Outcome::kGone;
+        if (current == nullptr) return absl::AbortedError("gone");
         return std::optional<storage::Record>();
       });
   if (!done.ok() && !absl::IsAborted(done.status())) return false;  // a disk fault: later

@@ -58,9 +58,10 @@ void HintedHandoff::Deliver(const storage::Hint& hint) {
   const uint64_t sent = storage::RecordDigest(hint.record);
   absl::Status removed = engine_.UpdateHint(
       hint.target, hint.partition, hint.key, hint.created_wall_micros,
-      [sent](const std::optional<storage::Record>& current)
-          -> absl::StatusOr<std::optional<storage::Record>> {
-        if (current.has_value() && storage::RecordDigest(*current) != sent) return current;
+      [sent](const storage::Record* current) -> absl::StatusOr<std::optional<storage::Record>> {
+        if (current != nullptr && storage::RecordDigest(*current) != sent) {
+          return std::optional<storage::Record>(*current);
+        }
         return std::optional<storage::Record>();
       });
   KV_SOMETIMES(rt_, removed.ok());  // a hint delivered and removed

@@ -18,9 +18,9 @@ using storage::Record;
 namespace {
 
 // `current`, or the empty record if there is none; a reference, so the stored record is not copied.
-const Record& CurrentOrEmpty(const std::optional<Record>& current) {
+const Record& CurrentOrEmpty(const Record* current) {
   static const Record* const kEmpty = new Record(storage::EmptyRecord());
-  return current.has_value() ? *current : *kEmpty;
+  return current != nullptr ? *current : *kEmpty;
 }
 
 }  // namespace
@@ -46,7 +46,7 @@ absl::Status ReplicaStore::Merge(PartitionId p, absl::string_view key, const Rec
                                  NodeId hint_for) {
   if (hint_for == kNoNode) units_seen_ |= UnitKindBit(p);
   // Merging into the empty record puts even the first copy in the resolution's shape.
-  auto merge = [this, &record](const std::optional<Record>& current)
+  auto merge = [this, &record](const Record* current)
       -> absl::StatusOr<std::optional<Record>> {
     return std::optional<Record>(
         storage::Merge(CurrentOrEmpty(current), record, resolution_));
@@ -80,15 +80,15 @@ absl::StatusOr<CoordinatedWrite> ReplicaStore::CoordinateWrite(PartitionId p, ab
   const uint64_t counter = ++counter_;
   storage::Dot dot;
   absl::StatusOr<std::optional<Record>> stored = engine_.Update(
-      p, key, [&](const std::optional<Record>& current) -> absl::StatusOr<std::optional<Record>> {
+      p, key, [&](const Record* current) -> absl::StatusOr<std::optional<Record>> {
         // The actor as of reading the local copy: DropPartition retires it before deleting.
         storage::Context seen = context;
-        if (overwrite && current.has_value()) seen.Join(storage::ReadContext(*current));
+        if (overwrite && current != nullptr) seen.Join(storage::ReadContext(*current));
         // A client's context, or a record a peer sent, may claim this actor's last counter: no dot
         // follows it (storage::Update asserts so). Under LWW the client's context is not used.
         uint64_t claimed =
             resolution_ == storage::Resolution::kDottedVersionVectors ? seen.counter(actor_) : 0;
-        if (current.has_value()) {
+        if (current != nullptr) {
           for (const storage::VersionVectorEntry& e : current->context().entries()) {
             if (e.node() == actor_) claimed = std::max(claimed, e.counter());
           }

@@ -26,6 +26,7 @@
 #include "storage/engine/sync_watermark.h"
 #include "storage/record/record_codec.h"
 #include "storage/record/record_digest.h"
+#include "storage/record/scratch_arena.h"
 #include "storage/record/validate.h"
 #include "storage/rocksdb_env/deterministic_options.h"
 #include "storage/rocksdb_env/flush_trigger.h"
@@ -856,31 +857,33 @@ absl::Status Engine::Put(PartitionId partition, absl::string_view key, Record re
 
 absl::StatusOr<std::optional<Record>> Engine::Get(PartitionId partition, absl::string_view key) {
   RETURN_IF_ERROR(CheckReadKey(key, options_.key_bytes_max));
-  return GetHashed(partition, key, MerkleKeyHash(key));
+  std::optional<Record> record(std::in_place);
+  ASSIGN_OR_RETURN(const bool found, ReadHashed(partition, key, MerkleKeyHash(key), &*record));
+  if (!found) record.reset();
+  return record;
 }
 
-absl::StatusOr<std::optional<Record>> Engine::GetHashed(PartitionId partition,
-                                                        absl::string_view key, uint64_t key_hash) {
+absl::StatusOr<bool> Engine::ReadHashed(PartitionId partition, absl::string_view key,
+                                        uint64_t key_hash, Record* out) {
   if (!impl_->key_filter.MayContain(FilterHash(partition, key_hash))) {
     ++impl_->stats.reads_skipped;
-    return std::nullopt;
+    return false;
   }
   rocksdb::PinnableSlice value;  // pinned in the block cache or memtable: no copy
   rocksdb::Status s =
       impl_->db->Get(rocksdb::ReadOptions(), impl_->records, RecordKey(partition, key), &value);
-  if (s.IsNotFound()) return std::nullopt;
+  if (s.IsNotFound()) return false;
   absl::Status read = FromRocksDb(s, absl::StrCat("reading key '", key, "'"));
   if (!read.ok()) {
     if (read.code() == absl::StatusCode::kDataLoss) ++impl_->stats.corrupt_reads;
     return read;
   }
-  absl::StatusOr<Record> record = DecodeRecord(View(value));
-  if (!record.ok()) {
+  if (absl::Status decoded = DecodeRecordInto(View(value), out); !decoded.ok()) {
     ++impl_->stats.corrupt_reads;
     return absl::DataLossError(
-        absl::StrCat("record of key '", key, "' is corrupt: ", record.status().message()));
+        absl::StrCat("record of key '", key, "' is corrupt: ", decoded.message()));
   }
-  return *std::move(record);
+  return true;
 }
 
 absl::StatusOr<std::optional<Record>> Engine::Update(PartitionId partition, absl::string_view key,
@@ -888,20 +891,24 @@ absl::StatusOr<std::optional<Record>> Engine::Update(PartitionId partition, absl
   RETURN_IF_ERROR(CheckReadKey(key, options_.key_bytes_max));
   const uint64_t key_hash = MerkleKeyHash(key);  // hashed once: lock, filter and tree
   KeyLocks::Guard guard = impl_->key_locks.Lock(FilterHash(partition, key_hash));
-  ASSIGN_OR_RETURN(std::optional<Record> current, GetHashed(partition, key, key_hash));
+  // The current record is only read (by fn, and for its digest): decoded on a scratch arena.
+  ScratchArena<> scratch;
+  Record* current = scratch.Make<Record>();
+  ASSIGN_OR_RETURN(const bool found, ReadHashed(partition, key, key_hash, current));
+  if (!found) current = nullptr;
   ASSIGN_OR_RETURN(std::optional<Record> next, fn(current));
   WriteBatch batch;
   const bool put = next.has_value();
   if (put) {
     batch.AddRecord(partition, key, key_hash, *next);  // encoded now: `next` is returned as stored
-  } else if (current.has_value()) {
+  } else if (current != nullptr) {
     batch.DeleteRecord(partition, key);
   }
   if (!batch.empty()) {
     // Under the key's lock, the record just read is what the tree holds.
     WriteBatch::Op& op = batch.ops_.back();
     op.old_digest_known = true;
-    op.old_digest = current.has_value() ? TreeDigest(*current) : std::nullopt;
+    op.old_digest = current != nullptr ? TreeDigest(*current) : std::nullopt;
   }
   // The lock goes with the write: released once it is applied, before its fsync.
   RETURN_IF_ERROR(Submit(std::move(batch), std::move(guard)));
@@ -982,9 +989,8 @@ absl::Status Engine::UpdateHint(NodeId target, PartitionId partition, absl::stri
                                 int64_t created_wall_micros, const UpdateFn& fn) {
   KeyLocks::Guard guard = impl_->key_locks.Lock(HintLockName(HintKey(target, partition, key)));
   ASSIGN_OR_RETURN(std::optional<Hint> current, GetHint(target, partition, key));
-  std::optional<Record> current_record;
-  if (current.has_value()) current_record = current->record;
-  ASSIGN_OR_RETURN(std::optional<Record> next, fn(current_record));
+  ASSIGN_OR_RETURN(std::optional<Record> next,
+                   fn(current.has_value() ? &current->record : nullptr));
   WriteBatch batch;
   if (next.has_value()) {
     batch.PutHint(Hint{target, partition, std::string(key), *std::move(next),

@@ -194,11 +194,12 @@ class Engine {
   absl::Status Write(WriteBatch batch);
   absl::Status Put(PartitionId partition, absl::string_view key, Record record);
 
-  // Read-modify-write of one key under its lock: calls `fn` with the current record (nullopt if
-  // none) and writes what it returns (nullopt: remove the record; an error: write nothing and
-  // return it). Returns the record now stored. No other Update of the same key interleaves.
-  using UpdateFn = std::function<absl::StatusOr<std::optional<Record>>(
-      const std::optional<Record>& current)>;
+  // Read-modify-write of one key under its lock: calls `fn` with the current record (nullptr if
+  // none; it lives only during the call, decoded on a scratch arena) and writes what it returns
+  // (nullopt: remove the record; an error: write nothing and return it). Returns the record now
+  // stored. No other Update of the same key interleaves.
+  using UpdateFn =
+      std::function<absl::StatusOr<std::optional<Record>>(const Record* current)>;
   absl::StatusOr<std::optional<Record>> Update(PartitionId partition, absl::string_view key,
                                                const UpdateFn& fn);
 
@@ -259,9 +260,10 @@ class Engine {
   // INVALID_ARGUMENT if a put's longest value exceeds value_bytes_max or its record is malformed
   // (`record_status`, from ValidateRecord).
   absl::Status ValidateValues(size_t longest_value_bytes, const absl::Status& record_status) const;
-  // Get, given the key's MerkleKeyHash. REQUIRES: the key's size is valid.
-  absl::StatusOr<std::optional<Record>> GetHashed(PartitionId partition, absl::string_view key,
-                                                  uint64_t key_hash);
+  // Get into `*out`, given the key's MerkleKeyHash: false if the key has no record.
+  // REQUIRES: the key's size is valid; *out is empty.
+  absl::StatusOr<bool> ReadHashed(PartitionId partition, absl::string_view key, uint64_t key_hash,
+                                  Record* out);
   // Write, with the key lock of an Update (released once the write is applied, before its fsync).
   absl::Status Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard);
 

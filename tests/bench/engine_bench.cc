@@ -257,8 +257,8 @@ void BM_EngineUpdate(benchmark::State& state) {
     for (auto _ : state) {
       const uint64_t k = i % 10'000;
       auto r = engine->Update(static_cast<PartitionId>(k % 64), Key(k),
-                              [i, &empty](const std::optional<Record>& current) {
-                                const Record& base = current.has_value() ? *current : empty;
+                              [i, &empty](const Record* current) {
+                                const Record& base = current != nullptr ? *current : empty;
                                 return std::optional<Record>(
                                     Update(base, ReadContext(base), 1,
                                            Write::Put(std::string(ValueBytes(), 'x')),

@@ -37,10 +37,11 @@ std::pair<uint64_t, uint64_t> Hammer(bool hot_key) {
         for (int r = 0; r < 20; ++r) {
           const uint64_t counter = static_cast<uint64_t>(i * 100 + r + 1);
           if (hot_key) {
-            auto s = engine->Update(1, "hot", [&](const std::optional<Record>& cur)
+            auto s = engine->Update(1, "hot", [&](const Record* cur)
                                                   -> absl::StatusOr<std::optional<Record>> {
-              return std::optional<Record>(Update(cur.value_or(EmptyRecord()), Context(), 1,
-                                                  Write::Put("v"), 1, counter));
+              const Record& base = cur != nullptr ? *cur : EmptyRecord();
+              return std::optional<Record>(
+                  Update(base, Context(), 1, Write::Put("v"), 1, counter));
             });
             ASSERT_TRUE(s.ok()) << s.status();
           } else {

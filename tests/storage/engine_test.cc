@@ -127,9 +127,9 @@ TEST(EngineTest, UpdateSerialisesReadModifyWriteOfOneKey) {
     for (int w = 1; w <= 20; ++w) {
       writers.push_back(rt.Spawn("writer", [&engine, w] {
         absl::StatusOr<std::optional<Record>> r =
-            engine.Update(1, "k", [w](const std::optional<Record>& current) {
-              return std::optional<Record>(Update(current.value_or(EmptyRecord()), Context(),
-                                                  static_cast<uint64_t>(w),
+            engine.Update(1, "k", [w](const Record* current) {
+              const Record& base = current != nullptr ? *current : EmptyRecord();
+              return std::optional<Record>(Update(base, Context(), static_cast<uint64_t>(w),
                                                   Write::Put("v" + std::to_string(w)), w));
             });
         EXPECT_TRUE(r.ok()) << r.status();
@@ -143,8 +143,8 @@ TEST(EngineTest, UpdateSerialisesReadModifyWriteOfOneKey) {
 
 TEST(EngineTest, UpdateReturnsWhatItStoredOrNulloptWhenItRemoved) {
   WithEngine([](Runtime&, Engine& engine) {
-    auto put = [](const std::optional<Record>& current) {
-      return std::optional<Record>(Update(current.value_or(EmptyRecord()),
+    auto put = [](const Record* current) {
+      return std::optional<Record>(Update(current != nullptr ? *current : EmptyRecord(),
                                           current ? ReadContext(*current) : Context(), 1,
                                           Write::Put("new"), 5));
     };
@@ -154,7 +154,7 @@ TEST(EngineTest, UpdateReturnsWhatItStoredOrNulloptWhenItRemoved) {
     ASSERT_TRUE(stored.has_value());
     EXPECT_EQ(returned->SerializeAsString(), stored->SerializeAsString());
     KV_ASSERT_OK_AND_ASSIGN(
-        returned, engine.Update(2, "k", [](const std::optional<Record>&) {
+        returned, engine.Update(2, "k", [](const Record*) {
           return absl::StatusOr<std::optional<Record>>(std::nullopt);
         }));
     EXPECT_FALSE(returned.has_value());
@@ -295,8 +295,8 @@ TEST(EngineTest, MerkleTreesFollowEveryWriteAndSurviveReopen) {
           KV_ASSERT_OK(engine.Write(std::move(b)));
         } else if (random.Bernoulli(0.5)) {
           // Read-modify-write passes the old digest to the tree without a second read.
-          auto updated = engine.Update(p, key, [i](const std::optional<Record>& current) {
-            return std::optional<Record>(Update(current.value_or(EmptyRecord()),
+          auto updated = engine.Update(p, key, [i](const Record* current) {
+            return std::optional<Record>(Update(current != nullptr ? *current : EmptyRecord(),
                                                 current ? ReadContext(*current) : Context(), 2,
                                                 Write::Put("u" + std::to_string(i)), i));
           });
