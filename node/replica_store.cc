@@ -70,6 +70,13 @@ absl::StatusOr<std::optional<Record>> ReplicaStore::Read(PartitionId p, absl::st
   return storage::Merge(*local, hint->record, resolution_);
 }
 
+absl::StatusOr<bool> ReplicaStore::ReadEncoded(PartitionId p, absl::string_view key,
+                                               std::string* out) {
+  ASSIGN_OR_RETURN(const bool found, engine_.GetEncoded(p, key, out));
+  if (found && listener_ != nullptr && IsCacheUnit(p)) listener_->OnRead(p, key);
+  return found;
+}
+
 absl::StatusOr<CoordinatedWrite> ReplicaStore::CoordinateWrite(PartitionId p, absl::string_view key,
                                                                const storage::Context& context,
                                                                storage::Write write,

@@ -73,6 +73,9 @@ class ReplicaStore {
   // The local copy merged with the hint kept for `hint_for` (if any); nullopt if neither exists.
   absl::StatusOr<std::optional<storage::Record>> Read(PartitionId p, absl::string_view key,
                                                       NodeId hint_for = kNoNode);
+  // The local copy's stored bytes (Engine::GetEncoded: only the envelope is checked; the reader
+  // decodes them) into *out; false if there is none. For a replica read without a hint.
+  absl::StatusOr<bool> ReadEncoded(PartitionId p, absl::string_view key, std::string* out);
 
   // Applies a client's put or delete (made with `context`) to the local copy with a new dot, and
   // returns the stored record and the dot (under LWW the record holds the newer of the current

@@ -863,21 +863,44 @@ absl::StatusOr<std::optional<Record>> Engine::Get(PartitionId partition, absl::s
   return record;
 }
 
-absl::StatusOr<bool> Engine::ReadHashed(PartitionId partition, absl::string_view key,
-                                        uint64_t key_hash, Record* out) {
+absl::StatusOr<bool> Engine::GetEncoded(PartitionId partition, absl::string_view key,
+                                        std::string* out) {
+  RETURN_IF_ERROR(CheckReadKey(key, options_.key_bytes_max));
+  rocksdb::PinnableSlice value;
+  ASSIGN_OR_RETURN(const bool found, ReadStored(partition, key, MerkleKeyHash(key), &value));
+  if (!found) return false;
+  if (absl::Status checked = CheckRecordEnvelope(View(value)); !checked.ok()) {
+    ++impl_->stats.corrupt_reads;
+    return absl::DataLossError(
+        absl::StrCat("record of key '", key, "' is corrupt: ", checked.message()));
+  }
+  out->assign(value.data(), value.size());
+  return true;
+}
+
+absl::StatusOr<bool> Engine::ReadStored(PartitionId partition, absl::string_view key,
+                                        uint64_t key_hash, rocksdb::PinnableSlice* value) {
   if (!impl_->key_filter.MayContain(FilterHash(partition, key_hash))) {
     ++impl_->stats.reads_skipped;
     return false;
   }
-  rocksdb::PinnableSlice value;  // pinned in the block cache or memtable: no copy
+  // Pinned in the block cache or memtable: no copy.
   rocksdb::Status s =
-      impl_->db->Get(rocksdb::ReadOptions(), impl_->records, RecordKey(partition, key), &value);
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->records, RecordKey(partition, key), value);
   if (s.IsNotFound()) return false;
   absl::Status read = FromRocksDb(s, absl::StrCat("reading key '", key, "'"));
   if (!read.ok()) {
     if (read.code() == absl::StatusCode::kDataLoss) ++impl_->stats.corrupt_reads;
     return read;
   }
+  return true;
+}
+
+absl::StatusOr<bool> Engine::ReadHashed(PartitionId partition, absl::string_view key,
+                                        uint64_t key_hash, Record* out) {
+  rocksdb::PinnableSlice value;
+  ASSIGN_OR_RETURN(const bool found, ReadStored(partition, key, key_hash, &value));
+  if (!found) return false;
   if (absl::Status decoded = DecodeRecordInto(View(value), out); !decoded.ok()) {
     ++impl_->stats.corrupt_reads;
     return absl::DataLossError(

@@ -47,6 +47,10 @@
 #include "storage/merkle/merkle_tree.h"
 #include "storage/record/record.pb.h"
 
+namespace rocksdb {
+class PinnableSlice;
+}
+
 namespace kv::storage {
 
 // A write a node stored on behalf of `target`, to deliver when `target` is reachable.
@@ -189,6 +193,10 @@ class Engine {
 
   // The record of `key`, nullopt if none. DATA_LOSS if it is corrupt.
   absl::StatusOr<std::optional<Record>> Get(PartitionId partition, absl::string_view key);
+  // The stored bytes of `key`'s record in record_codec's format, into *out (replaced); false if
+  // there is none. Only the envelope is checked (CheckRecordEnvelope: DATA_LOSS for a checksum
+  // mismatch, counted as a corrupt read): for bytes sent to a reader that decodes them.
+  absl::StatusOr<bool> GetEncoded(PartitionId partition, absl::string_view key, std::string* out);
 
   // Applies `batch` atomically; returns once it is durable per the durability mode.
   absl::Status Write(WriteBatch batch);
@@ -264,6 +272,10 @@ class Engine {
   // REQUIRES: the key's size is valid; *out is empty.
   absl::StatusOr<bool> ReadHashed(PartitionId partition, absl::string_view key, uint64_t key_hash,
                                   Record* out);
+  // The stored bytes of the key's record, pinned in *value (unchecked); false if none.
+  // REQUIRES: the key's size is valid.
+  absl::StatusOr<bool> ReadStored(PartitionId partition, absl::string_view key, uint64_t key_hash,
+                                  rocksdb::PinnableSlice* value);
   // Write, with the key lock of an Update (released once the write is applied, before its fsync).
   absl::Status Submit(WriteBatch batch, std::optional<KeyLocks::Guard> guard);
 

@@ -48,6 +48,10 @@ absl::StatusOr<Record> DecodeRecord(absl::string_view bytes) {
   return record;
 }
 
+absl::Status CheckRecordEnvelope(absl::string_view bytes) {
+  return Open(bytes, kRecordFormatVersionUnseen, "record").status();
+}
+
 absl::Status DecodeRecordInto(absl::string_view bytes, Record* record) {
   KV_ASSERT(record != nullptr);
   absl::StatusOr<Opened> opened = Open(bytes, kRecordFormatVersionUnseen, "record");

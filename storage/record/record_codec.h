@@ -32,6 +32,11 @@ void AppendValidRecord(const Record& record, std::string* out);
 //   version than the envelope's (a writer bug).
 absl::StatusOr<Record> DecodeRecord(absl::string_view bytes);
 
+// The checks of DecodeRecord that need no parse (checksum, then version), with its errors: for
+// bytes passed on to a reader that decodes them (a replica's stored record sent to the
+// coordinator, which runs DecodeRecord and so the parse and invariant checks).
+absl::Status CheckRecordEnvelope(absl::string_view bytes);
+
 // DecodeRecord into `*record`, replacing its contents, with the same checks and errors: for a
 // record that lives on a protobuf arena (a request's scratch), whose parse then allocates little.
 // On error `*record` holds unspecified (parsed but unchecked) contents.

@@ -1,6 +1,7 @@
 // The storage engine in the simulator: records, batches, read-modify-write, partitions, hints,
 // metadata, limits, group commit, Merkle trees, TTL and tombstone purge.
 #include "storage/engine/engine.h"
+#include "storage/record/record_codec.h"
 
 #include <map>
 #include <string>
@@ -51,6 +52,24 @@ TEST(EngineTest, PutGetRoundTripAndMissingKeys) {
     EXPECT_FALSE(other_partition.has_value()) << "partitions are separate key spaces";
     KV_ASSERT_OK_AND_ASSIGN(std::optional<Record> missing, engine.Get(3, "pear"));
     EXPECT_FALSE(missing.has_value());
+  });
+}
+
+// The bytes a replica read forwards are the stored record: they decode to what Get returns.
+TEST(EngineTest, GetEncodedHandsOutTheStoredBytesOfTheRecordGetReturns) {
+  WithEngine([](Runtime&, Engine& engine) {
+    KV_ASSERT_OK(engine.Put(3, "apple", ValueRecord("red")));
+    std::string bytes = "left over";
+    KV_ASSERT_OK_AND_ASSIGN(bool found, engine.GetEncoded(3, "apple", &bytes));
+    ASSERT_TRUE(found);
+    KV_ASSERT_OK_AND_ASSIGN(std::optional<Record> got, engine.Get(3, "apple"));
+    KV_ASSERT_OK_AND_ASSIGN(Record decoded, DecodeRecord(bytes));
+    EXPECT_EQ(decoded.SerializeAsString(), got->SerializeAsString());
+    EXPECT_EQ(bytes, EncodeRecord(*got));
+    KV_ASSERT_OK_AND_ASSIGN(found, engine.GetEncoded(4, "apple", &bytes));
+    EXPECT_FALSE(found) << "partitions are separate key spaces";
+    EXPECT_EQ(engine.GetEncoded(3, std::string(5000, 'k'), &bytes).status().code(),
+              absl::StatusCode::kInvalidArgument);
   });
 }
 

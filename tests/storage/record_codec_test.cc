@@ -121,7 +121,10 @@ TEST(RecordCodecTest, EveryFlippedBitIsDataLoss) {
           << "bit " << bit << ": " << decoded.status();
       ASSERT_TRUE(absl::StrContains(decoded.status().message(), "record checksum mismatch"))
           << decoded.status();
+      // The envelope check alone (a replica forwarding its stored bytes) catches it too.
+      ASSERT_EQ(CheckRecordEnvelope(corrupt).code(), absl::StatusCode::kDataLoss) << "bit " << bit;
     }
+    ASSERT_TRUE(CheckRecordEnvelope(bytes).ok());
   }
 }
 
@@ -165,6 +168,8 @@ TEST(RecordCodecTest, UnknownFormatVersionIsRejectedAndNamed) {
     EXPECT_TRUE(
         absl::StrContains(decoded.status().message(), absl::StrCat("format version ", version)))
         << decoded.status();
+    EXPECT_EQ(CheckRecordEnvelope(Seal(static_cast<uint8_t>(version), payload)).code(),
+              absl::StatusCode::kFailedPrecondition);
   }
 }
 
@@ -205,6 +210,9 @@ TEST(RecordCodecTest, ChecksummedButInvalidRecordsAreDataLoss) {
     const absl::StatusOr<Record> decoded = DecodeRecord(Seal(kRecordFormatVersion, payload));
     ASSERT_FALSE(decoded.ok());
     EXPECT_EQ(decoded.status().code(), absl::StatusCode::kDataLoss) << decoded.status();
+    // Intact envelopes: only a reader that decodes (as every reader of forwarded bytes does)
+    // finds these.
+    EXPECT_TRUE(CheckRecordEnvelope(Seal(kRecordFormatVersion, payload)).ok());
   }
 }
 
