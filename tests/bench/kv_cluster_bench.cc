@@ -10,7 +10,6 @@
 // ops (the run's client operations: divide a profiler's instruction count by it for a cost per
 // operation; the same for every build, since a seed fixes the run).
 #include <chrono>
-#include <string>
 
 #include "benchmark/benchmark.h"
 #include "net/assert.h"
@@ -58,11 +57,9 @@ BENCHMARK(BM_ClientOperations)->Arg(8)->Arg(32)->Unit(benchmark::kSecond)->Itera
 // The same load (8 open-loop clients) with YCSB's mixes: A (50 % updates), B (5 %), C (reads
 // only), zipfian keys. Each write is a read-modify-write on three replicas' RocksDB; a read is
 // three RocksDB reads, so the speed depends on the mix more than on anything else.
-void BM_ClientOperationsYcsb(benchmark::State& state) {
+void BM_ClientOperationsYcsb(benchmark::State& state, const char* preset) {
   Scenario s = QuietCluster();
-  const std::string preset(1, static_cast<char>(state.range(0)));
   KV_ASSERT(ApplyPreset(preset, &s.workload).ok());
-  state.SetLabel("YCSB " + preset);
   s.workload.clients = 8;
   s.workload.loop = Loop::kOpen;
   s.workload.rate = 200;
@@ -70,7 +67,9 @@ void BM_ClientOperationsYcsb(benchmark::State& state) {
   s.workload.duration = absl::Seconds(10);
   RunAndReport(state, s);
 }
-BENCHMARK(BM_ClientOperationsYcsb)->Arg('A')->Arg('B')->Arg('C')->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_ClientOperationsYcsb, A, "A")->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_ClientOperationsYcsb, B, "B")->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_ClientOperationsYcsb, C, "C")->Unit(benchmark::kSecond)->Iterations(1);
 
 // One simulated hour of an idle cluster: one client issuing a read every ten minutes.
 void BM_IdleHour(benchmark::State& state) {
