@@ -320,9 +320,26 @@ absl::Status Engine::Impl::OpenDb() {
       {kHintsCf, cf_options},
       {kMetaCf, cf_options},
   };
-  RETURN_IF_ERROR(FromRocksDb(
-      rocksdb::DB::Open(db_options, options.dir, descriptors, &handles, &db),
-      absl::StrCat("opening the database at ", options.dir)));
+  // A new database is opened with the default family alone and given the others in one
+  // CreateColumnFamilies call: RocksDB writes its OPTIONS file (serialised, then parsed back to
+  // verify; most of an open's cost) twice, where create_missing_column_families writes it once
+  // per family and once more. A crash in between leaves a database with CURRENT, which the
+  // second branch completes.
+  const bool fresh = db_options.env->FileExists(options.dir + "/CURRENT").IsNotFound();
+  const std::string opening = absl::StrCat("opening the database at ", options.dir);
+  if (fresh) {
+    RETURN_IF_ERROR(FromRocksDb(
+        rocksdb::DB::Open(db_options, options.dir, {descriptors[0]}, &handles, &db), opening));
+    std::vector<rocksdb::ColumnFamilyHandle*> created;
+    const rocksdb::Status s =
+        db->CreateColumnFamilies({descriptors.begin() + 1, descriptors.end()}, &created);
+    handles.insert(handles.end(), created.begin(), created.end());  // closed with the rest
+    RETURN_IF_ERROR(FromRocksDb(s, opening));
+  } else {
+    RETURN_IF_ERROR(FromRocksDb(
+        rocksdb::DB::Open(db_options, options.dir, descriptors, &handles, &db), opening));
+  }
+  KV_ASSERT(handles.size() == descriptors.size());
   records = handles[1];
   hints = handles[2];
   meta = handles[3];
@@ -385,6 +402,7 @@ absl::Status Engine::Impl::CountHints() {
 }
 
 void Engine::Impl::CloseDb() {
+  if (db == nullptr) return;  // never opened
   for (rocksdb::ColumnFamilyHandle* h : handles) db->DestroyColumnFamilyHandle(h);
   handles.clear();
   delete db;
@@ -728,9 +746,8 @@ Engine::~Engine() {
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Runtime& rt, EngineOptions options) {
   RETURN_IF_ERROR(ValidateEngineOptions(options));
   auto impl = std::make_unique<Impl>(rt, options);
-  RETURN_IF_ERROR(impl->OpenDb());
-  absl::Status loaded = options.durability == Durability::kInterval ? impl->CheckWatermark()
-                                                                     : absl::OkStatus();
+  absl::Status loaded = impl->OpenDb();  // may fail with the database open (CloseDb below)
+  if (loaded.ok() && options.durability == Durability::kInterval) loaded = impl->CheckWatermark();
   if (loaded.ok()) loaded = impl->RebuildTrees();
   if (loaded.ok()) loaded = impl->CountHints();
   if (!loaded.ok()) {
