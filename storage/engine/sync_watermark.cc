@@ -67,13 +67,16 @@ absl::Status SyncWatermark::Write(uint64_t sequence) {
   RETURN_IF_ERROR(FromRocksDb(rocksdb::WriteStringToFile(fs_, rocksdb::Slice(bytes, kSlotBytes),
                                                          SlotPath(counter_ % 2), /*sync=*/true),
                               "writing the sync watermark"));
-  if (!dir_synced_) {
+  // A slot file this instance has not written may be new: its name is durable only once the
+  // directory is synced, or a crash can take the file away and leave the other, older slot.
+  const int slot = static_cast<int>(counter_ % 2);
+  if (!dir_synced_[slot]) {
     std::unique_ptr<rocksdb::FSDirectory> dir;
     RETURN_IF_ERROR(FromRocksDb(fs_->NewDirectory(dir_, rocksdb::IOOptions(), &dir, nullptr),
                                 "opening the database directory"));
     RETURN_IF_ERROR(FromRocksDb(dir->Fsync(rocksdb::IOOptions(), nullptr),
                                 "syncing the database directory"));
-    dir_synced_ = true;
+    dir_synced_[slot] = true;
   }
   return absl::OkStatus();
 }

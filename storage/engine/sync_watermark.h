@@ -27,7 +27,8 @@ class SyncWatermark {
   // UNAVAILABLE if a slot cannot be read for a reason other than its absence.
   absl::StatusOr<std::optional<uint64_t>> Read();
 
-  // Persists `sequence` durably (slot file fsynced; the directory too on the first write).
+  // Persists `sequence` durably (slot file fsynced; the directory too on the first write to each
+  // slot, whose file may be new).
   absl::Status Write(uint64_t sequence);
 
  private:
@@ -36,7 +37,7 @@ class SyncWatermark {
   rocksdb::FileSystem* fs_;
   std::string dir_;
   uint64_t counter_ = 0;
-  bool dir_synced_ = false;
+  bool dir_synced_[2] = {false, false};  // per slot: the directory synced since its first write
 };
 
 }  // namespace kv::storage
