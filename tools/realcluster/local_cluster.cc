@@ -14,6 +14,7 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
@@ -69,10 +70,26 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(LocalClusterOp
     c->nodes_.push_back(std::move(*n));
   }
   for (int i = 1; i <= c->size(); ++i) {
-    absl::Status s = c->StartNode(i, timeout);
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(c->StartNewNode(i, timeout));
   }
   return c;
+}
+
+absl::Status LocalCluster::StartNewNode(int node, absl::Duration timeout) {
+  // A port FreePort released can be taken before the node binds it (an outgoing connection of
+  // another process gets it as its ephemeral port): a node no other knows yet takes new ones.
+  absl::Status s;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    s = StartNode(node, timeout);
+    if (s.ok() || !absl::StrContains(s.message(), "Address already in use")) return s;
+    Node& n = at(node);
+    absl::StatusOr<Node> fresh = NewNode(n.id);
+    if (!fresh.ok()) return fresh.status();
+    n.peer = fresh->peer;
+    n.http = fresh->http;
+    n.redis = fresh->redis;
+  }
+  return s;
 }
 
 LocalCluster::~LocalCluster() {

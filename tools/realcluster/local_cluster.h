@@ -116,6 +116,9 @@ class LocalCluster {
     pid_t pid = -1;
   };
   absl::StatusOr<Node> NewNode(int id) const;
+  // StartNode for a node of Start, which no other node knows yet: if another process took one of
+  // its ports between FreePort and its bind, it gets new ports and starts again (a few times).
+  absl::Status StartNewNode(int node, absl::Duration timeout);
   explicit LocalCluster(LocalClusterOptions options) : options_(std::move(options)) {}
   const Node& at(int node) const;
   Node& at(int node);
