@@ -192,16 +192,20 @@ RespParser::Result RespParser::Next(std::vector<std::string>* args) {
     KV_ASSERT(partial_count_ > 0);
     partial_args_.resize(partial_count_);
     // The caller's previous strings come back to be refilled by the next request, but not a
-    // large buffer, which an idle connection would hold. (Assigning a short string to it would
-    // keep the buffer: it is swapped with an empty one.)
+    // large buffer, which an idle connection would hold.
     std::swap(*args, partial_args_);
-    for (std::string& kept : partial_args_) {
-      if (kept.capacity() > kReusedArgBytes) std::string().swap(kept);
-    }
+    ReleaseLargeArgs(partial_args_);
     partial_count_ = 0;
     partial_args_bytes_ = 0;
     in_multibulk_ = false;
     return Result::kCommand;
+  }
+}
+
+void RespParser::ReleaseLargeArgs(std::vector<std::string>& words) {
+  // Swapped with an empty string: assigning a short one would keep the buffer.
+  for (std::string& word : words) {
+    if (word.capacity() > kReusedArgBytes) std::string().swap(word);
   }
 }
 

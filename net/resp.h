@@ -64,6 +64,9 @@ class RespParser {
   // moved elsewhere, parses without allocating once the shapes repeat.
   Result Next(std::vector<std::string>* args);
   static constexpr size_t kReusedArgBytes = 2048;
+  // Frees the buffers of `words` larger than kReusedArgBytes (emptying those words), so that
+  // strings kept for reuse never pin a large value's memory.
+  static void ReleaseLargeArgs(std::vector<std::string>& words);
 
   // "Protocol error: ..." after kError; empty before.
   const std::string& error() const { return error_; }

@@ -168,11 +168,7 @@ class Connection {
     for (const RespWriter& out : outs) replies_.Append(out);
     // The batch's strings stay for reuse, but not a large value's buffer (an idle connection
     // would hold it).
-    for (size_t i = 0; i < batch_count_; ++i) {
-      for (std::string& word : batch_[i]) {
-        if (word.capacity() > RespParser::kReusedArgBytes) std::string().swap(word);
-      }
-    }
+    for (size_t i = 0; i < batch_count_; ++i) RespParser::ReleaseLargeArgs(batch_[i]);
     batch_count_ = 0;
   }
 

@@ -886,11 +886,7 @@ absl::StatusOr<bool> Engine::GetEncoded(PartitionId partition, absl::string_view
   rocksdb::PinnableSlice value;
   ASSIGN_OR_RETURN(const bool found, ReadStored(partition, key, MerkleKeyHash(key), &value));
   if (!found) return false;
-  if (absl::Status checked = CheckRecordEnvelope(View(value)); !checked.ok()) {
-    ++impl_->stats.corrupt_reads;
-    return absl::DataLossError(
-        absl::StrCat("record of key '", key, "' is corrupt: ", checked.message()));
-  }
+  RETURN_IF_ERROR(CorruptRead(key, CheckRecordEnvelope(View(value))));
   out->assign(value.data(), value.size());
   return true;
 }
@@ -918,12 +914,15 @@ absl::StatusOr<bool> Engine::ReadHashed(PartitionId partition, absl::string_view
   rocksdb::PinnableSlice value;
   ASSIGN_OR_RETURN(const bool found, ReadStored(partition, key, key_hash, &value));
   if (!found) return false;
-  if (absl::Status decoded = DecodeRecordInto(View(value), out); !decoded.ok()) {
-    ++impl_->stats.corrupt_reads;
-    return absl::DataLossError(
-        absl::StrCat("record of key '", key, "' is corrupt: ", decoded.message()));
-  }
+  RETURN_IF_ERROR(CorruptRead(key, DecodeRecordInto(View(value), out)));
   return true;
+}
+
+absl::Status Engine::CorruptRead(absl::string_view key, const absl::Status& checked) {
+  if (checked.ok()) return checked;
+  ++impl_->stats.corrupt_reads;
+  return absl::DataLossError(
+      absl::StrCat("record of key '", key, "' is corrupt: ", checked.message()));
 }
 
 absl::StatusOr<std::optional<Record>> Engine::Update(PartitionId partition, absl::string_view key,

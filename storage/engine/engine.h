@@ -272,6 +272,9 @@ class Engine {
   // REQUIRES: the key's size is valid; *out is empty.
   absl::StatusOr<bool> ReadHashed(PartitionId partition, absl::string_view key, uint64_t key_hash,
                                   Record* out);
+  // OK if the stored record of `key` passed its check (`checked`); else counts a corrupt read and
+  // returns DATA_LOSS naming the key.
+  absl::Status CorruptRead(absl::string_view key, const absl::Status& checked);
   // The stored bytes of the key's record, pinned in *value (unchecked); false if none.
   // REQUIRES: the key's size is valid.
   absl::StatusOr<bool> ReadStored(PartitionId partition, absl::string_view key, uint64_t key_hash,
