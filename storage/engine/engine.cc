@@ -24,6 +24,7 @@
 #include "storage/engine/key_locks.h"
 #include "storage/engine/rocksdb_status.h"
 #include "storage/engine/sync_watermark.h"
+#include "storage/engine/log_tail.h"
 #include "storage/record/record_codec.h"
 #include "storage/record/record_digest.h"
 #include "storage/record/scratch_arena.h"
@@ -325,6 +326,11 @@ absl::Status Engine::Impl::OpenDb() {
   // verify; most of an open's cost) twice, where create_missing_column_families writes it once
   // per family and once more. A crash in between leaves a database with CURRENT, which the
   // second branch completes.
+  // Before RocksDB reads the MANIFEST and replays the WAL: a synced record whose length field was
+  // damaged would look like a torn tail and be dropped silently (log_tail.h). Under kInterval the
+  // WAL's replay stops at its first bad record and the sync watermark judges what was lost.
+  RETURN_IF_ERROR(CheckLogTails(db_options.env->GetFileSystem().get(), options.dir,
+                                /*wals=*/options.durability == Durability::kSync));
   const bool fresh = db_options.env->FileExists(options.dir + "/CURRENT").IsNotFound();
   const std::string opening = absl::StrCat("opening the database at ", options.dir);
   if (fresh) {
