@@ -454,10 +454,7 @@ class RealWorld {
         ++final.replicas_checked;
         if (record.has_value()) merged = storage::Merge(merged, *record);
       }
-      for (const storage::Sibling* sibling : storage::LiveValues(merged, wall_micros)) {
-        final.live_values.emplace_back(workloads::ValueId(sibling->value()));
-        final.live_dots.push_back(storage::DotOf(*sibling));
-      }
+      workloads::AddLiveValues(merged, wall_micros, &final);
       all_agree = all_agree && final.replicas_agree;
       (*finals)[key] = std::move(final);
     }

@@ -43,8 +43,10 @@ Verdict CheckConvergence(const CheckInput& in);
 // Siblings come only from concurrent writes: none covers another, and no key has more siblings
 // than clients that wrote it.
 Verdict CheckSiblings(const CheckInput& in);
-// A value a delete's context covered, or one whose expiry passed, is never read again nor live
-// at the end.
+// A value a delete's context covered, or one whose expiry passed, is not live at the end. A copy
+// of a value that another execution of its put made (a failed try, then the retry) carries the
+// TTL from its own coordinator's clock, which may be skewed: it must expire its TTL after its own
+// write time.
 Verdict CheckDeletesAndExpiries(const CheckInput& in);
 // With strict quorums and R + W > N: a read invoked after a write was acknowledged returns it or
 // a newer version.

@@ -2,6 +2,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "storage/record/dvv.h"
 #include "workloads/kv/key_place.h"
 
 namespace kv::workloads {
@@ -186,6 +187,15 @@ SharedWorkload::SharedWorkload(const Scenario& s, KvHistory* h, const std::vecto
 
 absl::string_view ValueId(absl::string_view stored) {
   return stored.substr(0, stored.find('.'));
+}
+
+void AddLiveValues(const storage::Record& merged, int64_t wall_micros, KeyFinal* final) {
+  for (const storage::Sibling* s : storage::LiveValues(merged, wall_micros)) {
+    final->live_values.emplace_back(ValueId(s->value()));
+    final->live_dots.push_back(storage::DotOf(*s));
+    final->live_expiry_micros.push_back(s->expiry_micros());
+    final->live_written_micros.push_back(s->wall_micros());
+  }
 }
 
 void RunClient(Runtime& rt, node::KvClient& client, uint32_t index, SharedWorkload& shared) {

@@ -33,4 +33,8 @@ void RunClient(Runtime& rt, node::KvClient& client, uint32_t index, SharedWorklo
 // The value id inside a stored value (the part before the padding).
 absl::string_view ValueId(absl::string_view stored);
 
+// Appends to `final` the live siblings of `merged` (every replica's record of a key, merged) as
+// of `wall_micros`: value ids, dots, expiries and write times.
+void AddLiveValues(const storage::Record& merged, int64_t wall_micros, KeyFinal* final);
+
 }  // namespace kv::workloads

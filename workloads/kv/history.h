@@ -62,8 +62,12 @@ struct KvHistory {
 
 // The end state of one key after the cluster quiesced.
 struct KeyFinal {
+  // Parallel: each live sibling's value, dot, expiry (0 = none) and write time (the wall clock of
+  // the coordinator that wrote it, the frame its expiry is in).
   std::vector<std::string> live_values;
   std::vector<storage::Dot> live_dots;
+  std::vector<int64_t> live_expiry_micros;
+  std::vector<int64_t> live_written_micros;
   size_t replicas_checked = 0;
   bool replicas_agree = true;  // every live replica held the same version set
 };

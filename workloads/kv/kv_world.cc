@@ -60,10 +60,7 @@ bool CollectFinals(SimCluster& c, const Scenario& s, const absl::btree_set<std::
       ++final.replicas_checked;
       if (r->has_value()) merged = storage::Merge(merged, **r);
     }
-    for (const storage::Sibling* s : storage::LiveValues(merged, wall_micros)) {
-      final.live_values.emplace_back(ValueId(s->value()));
-      final.live_dots.push_back(storage::DotOf(*s));
-    }
+    AddLiveValues(merged, wall_micros, &final);
     all_agree = all_agree && final.replicas_agree;
     (*finals)[key] = std::move(final);
   }
