@@ -123,12 +123,30 @@ void Simulator::Pause(NodeId id, Duration duration) {
 
 void Simulator::JumpWallClock(NodeId id, Duration delta) {
   RecordFault("clock_jump", id, static_cast<uint64_t>(absl::ToInt64Milliseconds(delta)));
+  wall_clock_error_max_ = WallClockErrorMax();  // the error grew linearly up to now (drift)
   process(id).wall_offset_ += delta;
+  wall_clock_error_max_ = WallClockErrorMax();
 }
 
 void Simulator::SetWallClockDrift(NodeId id, double drift_ppm) {
   RecordFault("clock_drift", id, static_cast<uint64_t>(static_cast<int64_t>(drift_ppm)));
-  process(id).drift_ppm_ = drift_ppm;
+  wall_clock_error_max_ = WallClockErrorMax();
+  // The clock keeps what the old rate gained or lost (WallNow applies the rate to all of time).
+  SimProcess& p = process(id);
+  const auto gained_ns = [&](double ppm) {
+    return static_cast<int64_t>(static_cast<double>(now_ns_) * ppm / 1e6);
+  };
+  p.wall_offset_ += absl::Nanoseconds(gained_ns(p.drift_ppm_) - gained_ns(drift_ppm));
+  p.drift_ppm_ = drift_ppm;
+}
+
+Duration Simulator::WallClockErrorMax() const {
+  // Between clock changes each error is linear in time, so its largest value is at a change
+  // (recorded then) or now.
+  Duration most = wall_clock_error_max_;
+  const WallTime true_now = options_.epoch + absl::Nanoseconds(now_ns_);
+  for (const auto& p : processes_) most = std::max(most, absl::AbsDuration(p->WallNow() - true_now));
+  return most;
 }
 
 bool Simulator::Step() { return RunNext(INT64_MAX); }

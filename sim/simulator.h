@@ -129,6 +129,10 @@ class Simulator {
   // Moves a process's wall clock by `delta` (forward or back). Monotonic time is unaffected.
   void JumpWallClock(NodeId id, Duration delta);
   void SetWallClockDrift(NodeId id, double drift_ppm);
+  // The largest difference so far, either way, between a process's wall clock and the true wall
+  // time (epoch + now): configured offsets, jumps and drift. Checkers that judge expiries (wall
+  // times set by some node's clock) allow this much.
+  Duration WallClockErrorMax() const;
 
   // Counts a fault of `kind` against `target` and traces it (used by the network, disks, nemeses).
   void RecordFault(absl::string_view kind, NodeId target, uint64_t param);
@@ -171,6 +175,7 @@ class Simulator {
   std::vector<std::unique_ptr<SimProcess>> processes_;  // index = id - 1
   absl::btree_map<std::string, uint64_t> faults_;
   CrashOutcome crash_totals_;
+  Duration wall_clock_error_max_ = absl::ZeroDuration();  // as of the last clock change
   uint64_t events_run_ = 0;
   uint64_t events_dropped_ = 0;
 };

@@ -84,6 +84,25 @@ TEST(SimulatorTest, WallClocksCanBeSkewedJumpedAndDriftWhileMonotonicTimeCannot)
   EXPECT_EQ(pa.MonoNow(), MonoTime() + absl::Seconds(100));
 }
 
+TEST(SimulatorTest, WallClockErrorMaxIsTheLargestSkewSeenEitherWay) {
+  Simulator sim(1);
+  NodeId a = sim.AddProcess({.name = "a"});
+  NodeId b = sim.AddProcess({.name = "b"});
+  EXPECT_EQ(sim.WallClockErrorMax(), absl::ZeroDuration());
+  sim.JumpWallClock(a, absl::Seconds(5));
+  sim.JumpWallClock(a, -absl::Seconds(7));  // now 2 s slow; 5 s fast was the most
+  EXPECT_EQ(sim.WallClockErrorMax(), absl::Seconds(5));
+  sim.JumpWallClock(b, -absl::Seconds(6));
+  EXPECT_EQ(sim.WallClockErrorMax(), absl::Seconds(6));
+  sim.JumpWallClock(b, absl::Seconds(6));
+  sim.SetWallClockDrift(b, 100'000);  // 10 %: 10 s ahead after 100 s, then stopped
+  sim.RunFor(absl::Seconds(100));
+  sim.SetWallClockDrift(b, 0);  // the clock keeps what it gained
+  EXPECT_EQ(sim.process(b).WallNow(), sim.options().epoch + absl::Seconds(110));
+  sim.JumpWallClock(b, -absl::Seconds(10));  // set right again
+  EXPECT_EQ(sim.WallClockErrorMax(), absl::Seconds(10));
+}
+
 TEST(SimulatorTest, SimulatorEventsRunAtTheirTimesAndSurviveCrashes) {
   Simulator sim(1);
   std::vector<int64_t> at_ms;

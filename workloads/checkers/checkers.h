@@ -26,6 +26,9 @@ struct CheckInput {
   const absl::btree_map<std::string, KeyFinal>* finals = nullptr;
   uint64_t seed = 0;
   int64_t end_wall_micros = 0;  // wall time of the final reads (for expiry)
+  // The largest error of any node's wall clock during the run (Simulator::WallClockErrorMax): a
+  // node whose clock ran this far ahead judged a value expired that much early, and dropped it.
+  int64_t clock_error_micros = 0;
   uint64_t hints_left = 0;
   bool strict_quorum = false;   // R + W > N with strict quorums: read-your-writes applies
   // If set, decides per key instead (namespaces have their own quorums).
@@ -34,7 +37,8 @@ struct CheckInput {
   bool converged = false;
 };
 
-// Every acknowledged write is present at the end, expired, or knowingly superseded: replaced by
+// Every acknowledged write is present at the end, expired (allowing for the clock error),
+// or knowingly superseded: replaced by
 // an attempted write or delete whose context covered it and came from a reply that showed it
 // (supersede.h). Last-writer-wins fails this: it discards concurrent writes nobody saw.
 Verdict CheckNoLostWrites(const CheckInput& in);

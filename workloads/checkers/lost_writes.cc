@@ -17,7 +17,8 @@ Verdict CheckNoLostWrites(const CheckInput& in) {
         final != in.finals->end() &&
         std::find(final->second.live_values.begin(), final->second.live_values.end(), op.value) !=
             final->second.live_values.end();
-    if (present || KnowinglySuperseded(h, i) || ExpiredBy(op, in.end_wall_micros)) {
+    if (present || KnowinglySuperseded(h, i) ||
+        ExpiredBy(op, in.end_wall_micros + in.clock_error_micros)) {
       continue;
     }
     if (lost++ == 0) {

@@ -291,6 +291,7 @@ KvWorldResult RunKvWorld(uint64_t seed, const Scenario& s, RunHooks hooks) {
   in.finals = &result.finals;
   in.seed = seed;
   in.end_wall_micros = end_wall;
+  in.clock_error_micros = absl::ToInt64Microseconds(c.sim.WallClockErrorMax());
   in.hints_left = HintsLeft(c);
   in.strict_quorum = !s.cluster.sloppy && s.cluster.r + s.cluster.w > s.cluster.n;
   in.convergence_time = result.convergence_time;

@@ -1,8 +1,12 @@
-// The deletes-and-expiry checker (workloads/checkers/deletes.cc) on hand-made histories and final
-// states: an expired value is flagged only where the store really kept it past its expiry, not
-// where a second execution of the same put (a failed try applied on one coordinator, then the
-// retry on another, whose clock differs) left a copy with its own expiry. Found by
-// `kvsim swarm workloads/scenarios/disk-faults.toml` seed 30561, a false alarm.
+// The checkers' judgement of expiries, on hand-made histories and final states. Expiries are wall
+// times from some node's clock, which the simulator skews:
+//  - deletes-and-expiry flags an expired value only where the store kept it past its expiry, not
+//    where a second execution of the same put (a failed try applied on one coordinator, then the
+//    retry on another, whose clock differs) left a copy with its own expiry. Found by
+//    `kvsim swarm workloads/scenarios/disk-faults.toml` seed 30561, a false alarm.
+//  - no-lost-writes takes a TTL'd write as possibly expired once the end is within the run's
+//    clock error of its expiry: a node whose clock ran ahead dropped it early. Found by
+//    `kvsim swarm workloads/scenarios/rolling-restart.toml` seed 30319 (a node 79 s fast).
 #include <string>
 
 #include "gtest/gtest.h"
@@ -29,14 +33,17 @@ KvHistory OnePut(int64_t written) {
   return h;
 }
 
-Verdict Check(const KvHistory& h, const KeyFinal& final) {
+Verdict Check(const KvHistory& h, const KeyFinal& final,
+              Verdict (*checker)(const CheckInput&) = CheckDeletesAndExpiries,
+              int64_t clock_error_micros = 0) {
   absl::btree_map<std::string, KeyFinal> finals{{"k", final}};
   CheckInput in;
   in.history = &h;
   in.finals = &finals;
   in.seed = 1;
   in.end_wall_micros = kEnd;
-  return CheckDeletesAndExpiries(in);
+  in.clock_error_micros = clock_error_micros;
+  return checker(in);
 }
 
 KeyFinal Live(storage::Dot dot, int64_t expiry, int64_t written) {
@@ -68,6 +75,21 @@ TEST(DeletesCheckerTest, ACopyFromAnotherExecutionWithoutItsTtlFails) {
   const Verdict v = Check(h, Live({2, 40}, 0, 105'000'000));
   EXPECT_FALSE(v.passed);
   EXPECT_NE(v.detail.find("another execution of its put"), std::string::npos) << v.detail;
+}
+
+TEST(LostWritesExpiryTest, AGoneWriteThatExpiresAfterTheEndIsLostWithExactClocks) {
+  const KvHistory h = OnePut(kEnd);  // expires 3 s after the end
+  const Verdict v = Check(h, KeyFinal(), CheckNoLostWrites);
+  EXPECT_FALSE(v.passed);
+  EXPECT_NE(v.detail.find("is gone"), std::string::npos) << v.detail;
+}
+
+TEST(LostWritesExpiryTest, AGoneWriteWithinTheClockErrorOfItsExpiryMayHaveExpired) {
+  const KvHistory h = OnePut(kEnd);
+  // A node 5 s fast saw it expire 2 s before the end and dropped it.
+  EXPECT_TRUE(Check(h, KeyFinal(), CheckNoLostWrites, 5'000'000).passed);
+  // 2 s of error do not reach its expiry: still lost.
+  EXPECT_FALSE(Check(h, KeyFinal(), CheckNoLostWrites, 2'000'000).passed);
 }
 
 }  // namespace
