@@ -306,7 +306,7 @@ struct HttpApi::Route {
     if (kind == Kind::kBackup) return {"to"};
     if (kind != Kind::kKv) return {};
     if (method == "GET") return {"r", "n", "format"};
-    if (method == "PUT") return {"w", "n", "returnbody", "format"};
+    if (method == "PUT") return {"w", "n", "returnbody", "format", "overwrite"};
     return {"w", "n"};
   }
 };
@@ -521,6 +521,11 @@ http::Response HttpApi::Put(const http::Request& request, const Route& route, bo
   KV_RETURN_RESPONSE_IF_ERROR(n.status());
   absl::StatusOr<bool> return_body = BoolParam(route.query, "returnbody");
   KV_RETURN_RESPONSE_IF_ERROR(return_body.status());
+  // ?overwrite=true: supersede what the coordinator holds, as a Redis SET does (no sibling of the
+  // values there; concurrent values elsewhere still become siblings).
+  absl::StatusOr<bool> overwrite = BoolParam(route.query, "overwrite");
+  KV_RETURN_RESPONSE_IF_ERROR(overwrite.status());
+  if (*overwrite) put.set_overwrite(true);
   auto format = route.query.find("format");
   if (format != route.query.end() && format->second != "json") {
     return TextResponse(400, "?format= must be json");

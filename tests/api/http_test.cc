@@ -216,6 +216,24 @@ TEST(HttpApiTest, APutThenAGetThroughAnotherNodeReturnsTheValueAndAContext) {
   EXPECT_FALSE(Header(returned, "X-Kv-Context").empty());
 }
 
+TEST(HttpApiTest, APutWithOverwriteSupersedesWhatTheCoordinatorHolds) {
+  HttpCluster h(1);
+  http::Response siblings, overwritten, bad;
+  ASSERT_TRUE(h.Run([&] {
+    Client n1(h.Connect(1));
+    EXPECT_EQ(n1.Call(Request("PUT", "/kv/cart", {}, "apples")).status, 204);
+    EXPECT_EQ(n1.Call(Request("PUT", "/kv/cart", {}, "pears")).status, 204);
+    siblings = n1.Call(Request("GET", "/kv/cart"));
+    EXPECT_EQ(n1.Call(Request("PUT", "/kv/cart?overwrite=true", {}, "plums")).status, 204);
+    overwritten = n1.Call(Request("GET", "/kv/cart"));
+    bad = n1.Call(Request("PUT", "/kv/cart?overwrite=maybe", {}, "figs"));
+  }));
+  EXPECT_EQ(siblings.status, 300) << "blind puts are siblings";
+  EXPECT_EQ(overwritten.status, 200) << overwritten.body;
+  EXPECT_EQ(overwritten.body, "plums");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+}
+
 TEST(HttpApiTest, BlindPutsFromTwoNodesGiveSiblingsThatAPutWithTheContextResolves) {
   HttpCluster h(2, {}, {}, [](NodeOptions& o) { o.coordinator.siblings_max = 2; });
   http::Response siblings, as_json, too_many, resolve, resolved;

@@ -11,7 +11,9 @@
 -- A put cycles through the keys in order (thread t writes t, t+T, t+2T, ...), so a put run of at
 -- least KV_KEYS requests leaves every key present for the get run that follows it.
 -- etcd: POST /v3/kv/put {"key","value"} (base64), POST /v3/kv/range {"key"} (linearizable read).
--- kvnode: PUT /kv/{key} (body = value), GET /kv/{key}.
+-- kvnode: PUT /kv/{key}?overwrite=true (body = value), GET /kv/{key}. An etcd put replaces the
+-- key's value; a blind kvnode PUT would keep the old value as a sibling (Riak's allow_mult), so the
+-- kvnode put replaces too (?overwrite=true, what a Redis SET does): the same work on both.
 
 local system = os.getenv("KV_SYSTEM") or "kvnode"
 local op = os.getenv("KV_OP") or "get"
@@ -75,7 +77,7 @@ function request()
     end
     return wrk.format("POST", "/v3/kv/range", nil, '{"key":"' .. key .. '"}')
   end
-  if op == "put" then return wrk.format("PUT", "/kv/" .. key, nil, value) end
+  if op == "put" then return wrk.format("PUT", "/kv/" .. key .. "?overwrite=true", nil, value) end
   return wrk.format("GET", "/kv/" .. key, nil, nil)
 end
 
