@@ -300,7 +300,7 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(ClientPut& request,
                                                    ttl > 0 ? now + ttl : 0);
   ASSIGN_OR_RETURN(CoordinatedWrite written,
                    store_.CoordinateWrite(where.partition, where.key, context, std::move(write),
-                                          where.policy.siblings_max, request.overwrite()));
+                                          now, where.policy.siblings_max, request.overwrite()));
   const Record& record = written.record;
   size_t self_index = where.targets.size();
   if (where.self != nullptr) {

@@ -80,10 +80,11 @@ absl::StatusOr<bool> ReplicaStore::ReadEncoded(PartitionId p, absl::string_view 
 absl::StatusOr<CoordinatedWrite> ReplicaStore::CoordinateWrite(PartitionId p, absl::string_view key,
                                                                const storage::Context& context,
                                                                storage::Write write,
+                                                               int64_t wall_now_micros,
                                                                size_t siblings_max,
                                                                bool overwrite) {
   units_seen_ |= UnitKindBit(p);
-  const int64_t now = absl::ToUnixMicros(rt_.WallNow());
+  const int64_t now = wall_now_micros;
   const uint64_t counter = ++counter_;
   storage::Dot dot;
   absl::StatusOr<std::optional<Record>> stored = engine_.Update(

@@ -82,11 +82,12 @@ class ReplicaStore {
   // value and this write, so this write may already be lost). FAILED_PRECONDITION if the key would
   // have more than `siblings_max` siblings (Riak's max_siblings lesson: refuse, don't grow without
   // bound). `overwrite`: the write also supersedes everything the local copy holds (its context
-  // joins the local copy's).
+  // joins the local copy's). `wall_now_micros`: the write's time, the coordinator's clock read
+  // once (a put's expiry counts from it).
   absl::StatusOr<CoordinatedWrite> CoordinateWrite(PartitionId p, absl::string_view key,
                                                    const storage::Context& context,
-                                                   storage::Write write, size_t siblings_max,
-                                                   bool overwrite = false);
+                                                   storage::Write write, int64_t wall_now_micros,
+                                                   size_t siblings_max, bool overwrite = false);
 
   // Deletes the local copy of every key of `p` (the partition was handed off). Retires the actor
   // first if there is anything to delete (see the top of this file). Errors: drawing the new actor

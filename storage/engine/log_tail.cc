@@ -4,8 +4,8 @@
 #include <memory>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "net/crc32c.h"
 #include "net/status_macros.h"
@@ -117,7 +117,8 @@ absl::Status CheckLogTails(rocksdb::FileSystem* fs, const std::string& dir, bool
   RETURN_IF_ERROR(FromRocksDb(listed, absl::StrCat("listing ", dir)));
   std::sort(children.begin(), children.end());
   for (const std::string& name : children) {
-    if (absl::EndsWith(name, ".log")) RETURN_IF_ERROR(CheckLogTail(fs, absl::StrCat(dir, "/", name)));
+    if (!absl::EndsWith(name, ".log")) continue;
+    RETURN_IF_ERROR(CheckLogTail(fs, absl::StrCat(dir, "/", name)));
   }
   return absl::OkStatus();
 }
