@@ -309,7 +309,11 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(ClientPut& request,
       RETURN_IF_ERROR(store_.Merge(where.partition, where.key, record, where.self->hint_for));
     }
   }
-  uint32_t acks = 1;
+  // This node's copy counts only if it is one of the targets: a coordinator outside the
+  // preference list (a put forwarded by a node with another view of the ring) writes the value
+  // first to issue its dot, but that copy is on no replica.
+  const uint32_t own_ack = where.self != nullptr ? 1 : 0;
+  uint32_t acks = own_ack;
   // One message for every other target; only hint_for differs. None to build when this node is
   // the only one (N=1).
   ReplicaWrite m;
@@ -330,7 +334,7 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(ClientPut& request,
   absl::Status first_failure;
   bool timed_out = false;
   const MonoTime deadline = rt_.Now() + options_.request_timeout;
-  while (acks < w && acks - 1 + failed < asked) {
+  while (acks < w && acks - own_ack + failed < asked) {
     auto reply = replies->ReceiveUntil(deadline);
     if (!reply.ok()) {
       timed_out = true;
@@ -344,8 +348,8 @@ absl::StatusOr<ClientPutReply> Coordinator::CoordinatePut(ClientPut& request,
     }
   }
   if (acks < w) {
-    const std::string message = QuorumError("put", request.key(), acks, w, failed, asked + 1,
-                                            timed_out, first_failure);
+    const std::string message = QuorumError("put", request.key(), acks, w, failed,
+                                            asked + own_ack, timed_out, first_failure);
     return timed_out ? absl::DeadlineExceededError(message) : absl::UnavailableError(message);
   }
   ClientPutReply out;

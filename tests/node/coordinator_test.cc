@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "node/kv.pb.h"
+#include "node/rpc.h"
 #include "sim/sim_network.h"
 #include "tests/node/cluster_test_util.h"
 
@@ -56,6 +58,66 @@ TEST(CoordinatorTest, WritesReachNReplicasAndReadsFromAnyNodeSeeThem) {
   EXPECT_EQ(written, 50);
   EXPECT_EQ(read_back, 50);
   for (int i = 0; i < 50; ++i) EXPECT_EQ(CopiesOf(c, "key" + std::to_string(i)), 3) << i;
+}
+
+// A put can reach, already forwarded, a node outside the key's preference list: its forwarder's
+// ring was older, or showed a replica down. That node writes the value into its own store first
+// (it issues the dot) but is no replica: its copy must not count toward W. Found by
+// `kvsim swarm workloads/scenarios/namespaces.toml` (seeds 30045, 30148 of 30000..30999): puts to
+// an N=1 namespace acknowledged with no replica holding them, lost at the end; strict N=2 R=2
+// W=2 reads missing acknowledged writes.
+TEST(CoordinatorTest, AForwardedPutDoesNotCountTheNonReplicaCoordinatorsOwnCopy) {
+  SimCluster c(5, 5, [](NodeOptions& o) {
+    o.coordinator.sloppy = false;
+    o.coordinator.request_timeout = absl::Milliseconds(300);
+  });
+  struct RawClient final : sim::ProcessApp {
+    explicit RawClient(Runtime& rt) : rpc(rt) { rpc.Start(); }
+    RpcEndpoint rpc;
+  };
+  absl::Status one_of_one_isolated, two_of_three_with_one;
+  sim::ProcessOptions p;
+  p.name = "raw-client";
+  p.boot = [&](Runtime& rt, storage::FileSystem&) -> std::unique_ptr<sim::ProcessApp> {
+    auto app = std::make_unique<RawClient>(rt);
+    RawClient* raw = app.get();
+    rt.Spawn("client", [&, raw] {
+      FiberSleep(absl::Seconds(20));  // the ring forms
+      // A key node 5 does not replicate (N=3 of 5 nodes).
+      const Ring& ring = *c.node(1).membership().ring();
+      std::string key;
+      std::vector<NodeId> replicas;
+      for (int i = 0; key.empty(); ++i) {
+        const std::string k = "k" + std::to_string(i);
+        replicas = ring.PreferenceList(ring.PartitionOf(k), 3);
+        if (std::find(replicas.begin(), replicas.end(), NodeId{5}) == replicas.end()) key = k;
+      }
+      auto put = [&](uint32_t w) {
+        ClientPut request;
+        request.set_key(key);
+        request.set_value("v");
+        request.set_w(w);
+        request.set_forwarded(true);  // as if a node with another view had sent it on
+        return raw->rpc.Call(5, "kv.put", request.SerializeAsString(), absl::Seconds(2)).status();
+      };
+      // Every replica cut off: W=1 must not be met by node 5's own copy.
+      for (NodeId r : replicas) c.sim.network().Isolate(r);
+      one_of_one_isolated = put(1);
+      // One replica back: W=2 needs two replicas, not one and node 5.
+      c.sim.network().Heal();
+      c.sim.network().Isolate(replicas[1]);
+      c.sim.network().Isolate(replicas[2]);
+      two_of_three_with_one = put(2);
+    });
+    return app;
+  };
+  c.sim.Start(c.sim.AddProcess(std::move(p)));
+  c.sim.RunFor(absl::Seconds(30));
+  EXPECT_FALSE(one_of_one_isolated.ok()) << "acknowledged with no replica holding the value";
+  EXPECT_FALSE(two_of_three_with_one.ok()) << "acknowledged with one replica of two";
+  EXPECT_NE(two_of_three_with_one.message().find("1 of 2 required replicas acknowledged"),
+            std::string::npos)
+      << two_of_three_with_one;
 }
 
 TEST(CoordinatorTest, ContextsSupersedeAndBlindConcurrentWritesBecomeSiblings) {
