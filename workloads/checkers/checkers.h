@@ -35,6 +35,10 @@ struct CheckInput {
   std::function<bool(const std::string& key)> strict_quorum_for;
   Duration convergence_time = absl::ZeroDuration();
   bool converged = false;
+  // When the membership was changing: from a ring change until every node had the new ring and
+  // its ownership transfers were done (sampled every 100 ms). Read-your-writes is promised only
+  // outside these (README: a read quorum can include a node whose transfer has not finished).
+  std::vector<std::pair<MonoTime, MonoTime>> membership_changing;
 };
 
 // Every acknowledged write is present at the end, expired (allowing for the clock error),
@@ -53,7 +57,7 @@ Verdict CheckSiblings(const CheckInput& in);
 // write time.
 Verdict CheckDeletesAndExpiries(const CheckInput& in);
 // With strict quorums and R + W > N: a read invoked after a write was acknowledged returns it or
-// a newer version.
+// a newer version, unless the read overlapped a membership change (CheckInput).
 Verdict CheckReadYourWrites(const CheckInput& in);
 // Every hint was delivered or expired.
 Verdict CheckHintsDrained(const CheckInput& in);

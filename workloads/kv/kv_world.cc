@@ -83,6 +83,35 @@ size_t TransfersPending(SimCluster& c) {
   return pending;
 }
 
+// Membership is changing: some serving node has another ring version than the rest, or an
+// ownership transfer is pending.
+bool MembershipChanging(SimCluster& c) {
+  std::optional<uint64_t> version;
+  for (NodeId id : c.node_ids) {
+    if (!c.serving(id)) continue;
+    const uint64_t v = c.node(id).membership().ring_version();
+    if (version.has_value() && *version != v) return true;
+    version = v;
+  }
+  return TransfersPending(c) > 0;
+}
+
+// Runs the simulation to `until` in steps of `step`, adding to `windows` each step at whose end
+// the membership was changing (merged with the previous window when adjacent).
+void RunWatchingMembership(SimCluster& c, MonoTime until, Duration step,
+                           std::vector<std::pair<MonoTime, MonoTime>>* windows) {
+  while (c.sim.now() < until) {
+    const MonoTime from = c.sim.now();
+    c.sim.RunUntil(std::min(until, from + step));
+    if (!MembershipChanging(c)) continue;
+    if (!windows->empty() && windows->back().second == from) {
+      windows->back().second = c.sim.now();
+    } else {
+      windows->emplace_back(from, c.sim.now());
+    }
+  }
+}
+
 int64_t WallMicros(sim::Simulator& sim) {
   return absl::ToUnixMicros(sim.options().epoch + (sim.now() - MonoTime()));
 }
@@ -256,8 +285,10 @@ KvWorldResult RunKvWorld(uint64_t seed, const Scenario& s, RunHooks hooks) {
   std::unique_ptr<sim::Nemesis> nemesis;
   if (s.nemesis.enabled) nemesis = StartNemesis(c, s, start);
   const MonoTime end = start + s.workload.duration;
+  std::vector<std::pair<MonoTime, MonoTime>> membership_changing;
   while (c.sim.now() < end) {
-    c.sim.RunUntil(std::min(end, c.sim.now() + absl::Seconds(1)));
+    RunWatchingMembership(c, std::min(end, c.sim.now() + absl::Seconds(1)),
+                          absl::Milliseconds(100), &membership_changing);
     if (hooks.progress) hooks.progress(c.sim.now() - start, s.workload.duration);
   }
   shared.stop = true;
@@ -271,7 +302,8 @@ KvWorldResult RunKvWorld(uint64_t seed, const Scenario& s, RunHooks hooks) {
   }
   const MonoTime limit = healed + s.checks.convergence_limit;
   while (c.sim.now() < limit) {
-    c.sim.RunFor(absl::Seconds(1));
+    RunWatchingMembership(c, c.sim.now() + absl::Seconds(1), absl::Milliseconds(100),
+                          &membership_changing);
     if (hooks.progress) hooks.progress(c.sim.now() - start, s.workload.duration);
     if (HintsLeft(c) == 0 && TransfersPending(c) == 0 &&
         CollectFinals(c, s, keys, WallMicros(c.sim), &result.finals)) {
@@ -296,6 +328,7 @@ KvWorldResult RunKvWorld(uint64_t seed, const Scenario& s, RunHooks hooks) {
   in.strict_quorum = !s.cluster.sloppy && s.cluster.r + s.cluster.w > s.cluster.n;
   in.convergence_time = result.convergence_time;
   in.converged = result.converged;
+  in.membership_changing = std::move(membership_changing);
   result.verdicts = RunScenarioCheckers(s, in);
   return result;
 }
