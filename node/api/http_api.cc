@@ -532,6 +532,7 @@ http::Response HttpApi::Put(const http::Request& request, const Route& route, bo
   }
   put.set_w(*w);
   put.set_n(*n);
+  put.set_omit_values(!*return_body);  // only ?returnbody=true shows them
 
   absl::StatusOr<ClientPutReply> reply = node_.coordinator().Put(std::move(put));
   KV_RETURN_RESPONSE_IF_ERROR(reply.status());
