@@ -288,13 +288,18 @@ TEST(RealClusterTest, NamespacesThroughKvctlCurlAndRedisCli) {
   EXPECT_NE(created.find("created namespace tenant"), std::string::npos) << created;
   EXPECT_NE(Kvctl(absl::StrCat(n1, " ns create 5 --ns-token t5")).find("status=0"), std::string::npos);
   EXPECT_NE(Kvctl(absl::StrCat(n1, " ns create tenant")).find("already exists"), std::string::npos);
-  // Gossip takes them to node 3.
-  int seen = 0;
-  for (const absl::Time deadline = absl::Now() + absl::Seconds(10); seen != 200 && absl::Now() < deadline;) {
-    seen = Http(*c, 3, "GET", "/ns/5", "", {{"Authorization", "Bearer admin"}}).status;
-    if (seen != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Gossip takes both to nodes 2 and 3.
+  for (int node : {2, 3}) {
+    for (const char* ns : {"/ns/5", "/ns/tenant"}) {
+      int seen = 0;
+      for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
+           seen != 200 && absl::Now() < deadline;) {
+        seen = Http(*c, node, "GET", ns, "", {{"Authorization", "Bearer admin"}}).status;
+        if (seen != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      ASSERT_EQ(seen, 200) << "node " << node << " does not know " << ns;
+    }
   }
-  ASSERT_EQ(seen, 200);
   const std::string listed = Kvctl(absl::StrCat(n1, " ns list"));
   EXPECT_NE(listed.find("tenant               2   1   1   sloppy  1h         (node's)     yes"),
             std::string::npos) << listed;
@@ -304,8 +309,10 @@ TEST(RealClusterTest, NamespacesThroughKvctlCurlAndRedisCli) {
             std::string::npos);
   EXPECT_NE(Kvctl(absl::StrCat(n3, " --token tt get k")).find("401"), std::string::npos)
       << "a tenant's token does not open the default namespace";
+  // The put's W=1 returned after one copy; R=2 reads both of the namespace's N=2 replicas, so
+  // this read sees it however late the second copy lands (R=1 could read that one first).
   EXPECT_EQ(Shell(absl::StrCat("curl -s -H 'Authorization: Bearer tt' http://", c->http_address(2),
-                               "/ns/tenant/kv/k")),
+                               "/ns/tenant/kv/k?r=2")),
             "mine");
   EXPECT_EQ(Shell(absl::StrCat("curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer "
                                "tt' http://", c->http_address(2), "/ns/5/kv/k")),
