@@ -81,7 +81,8 @@ class FileSystem {
   virtual bool IsDir(absl::string_view path) = 0;
 };
 
-// Path helpers shared by implementations. "/a/b" -> "/a"; "/a" -> "/".
+// Path helpers shared by implementations. "/a/b" -> "/a"; "/a" -> "/"; "a" (a relative OS path, as
+// a real node's data directory may be) -> ".".
 std::string ParentDir(absl::string_view path);
 // "/a/b" -> "b".
 std::string BaseName(absl::string_view path);

@@ -6,7 +6,8 @@ namespace kv::storage {
 
 std::string ParentDir(absl::string_view path) {
   const size_t slash = path.rfind('/');
-  if (slash == absl::string_view::npos || slash == 0) return "/";
+  if (slash == absl::string_view::npos) return ".";
+  if (slash == 0) return "/";
   return std::string(path.substr(0, slash));
 }
 

@@ -23,8 +23,10 @@
 #include "storage/engine/expiry_filter.h"
 #include "storage/engine/key_locks.h"
 #include "storage/engine/rocksdb_status.h"
-#include "storage/engine/sync_watermark.h"
 #include "storage/engine/log_tail.h"
+#include "storage/engine/sync_dir.h"
+#include "storage/engine/sync_watermark.h"
+#include "storage/file_system.h"
 #include "storage/record/record_codec.h"
 #include "storage/record/record_digest.h"
 #include "storage/record/scratch_arena.h"
@@ -40,19 +42,6 @@ constexpr const char* kRecordsCf = "records";
 constexpr const char* kHintsCf = "hints";
 constexpr const char* kMetaCf = "meta";
 
-// The directory holding `path` ("." for a bare name).
-std::string ParentDir(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-}
-
-// Makes the names in directory `dir` durable.
-absl::Status FsyncDir(rocksdb::FileSystem* fs, const std::string& dir, absl::string_view what) {
-  const rocksdb::IOOptions io;
-  std::unique_ptr<rocksdb::FSDirectory> directory;
-  RETURN_IF_ERROR(FromRocksDb(fs->NewDirectory(dir, io, &directory, nullptr), what));
-  return FromRocksDb(directory->Fsync(io, nullptr), what);
-}
 
 // Hint values: [8 bytes created wall micros, LE][encoded record].
 std::string EncodeHintValue(int64_t created_wall_micros, const Record& record) {
@@ -355,7 +344,7 @@ absl::Status Engine::Impl::OpenDb() {
     rocksdb::FileSystem* fs = db_options.env->GetFileSystem().get();
     RETURN_IF_ERROR(FromRocksDb(fs->CreateDirIfMissing(options.dir, rocksdb::IOOptions(), nullptr),
                                 opening));
-    RETURN_IF_ERROR(FsyncDir(fs, ParentDir(options.dir), opening));
+    RETURN_IF_ERROR(SyncDir(fs, storage::ParentDir(options.dir), opening));
     RETURN_IF_ERROR(FromRocksDb(
         rocksdb::DB::Open(db_options, options.dir, {descriptors[0]}, &handles, &db), opening));
     std::vector<rocksdb::ColumnFamilyHandle*> created;
@@ -1160,8 +1149,8 @@ absl::Status Engine::Checkpoint(const std::string& dir) {
     RETURN_IF_ERROR(FromRocksDb(out->Close(io, nullptr), what));
   }
   // The files' names, then `dir`'s own name in its parent.
-  RETURN_IF_ERROR(FsyncDir(fs, dir, what));
-  return FsyncDir(fs, ParentDir(dir), what);
+  RETURN_IF_ERROR(SyncDir(fs, dir, what));
+  return SyncDir(fs, storage::ParentDir(dir), what);
 }
 
 absl::Status Engine::CompactRecords() {

@@ -10,6 +10,7 @@
 #include "net/crc32c.h"
 #include "net/status_macros.h"
 #include "storage/engine/rocksdb_status.h"
+#include "storage/file_system.h"
 
 namespace kv::storage {
 namespace {
@@ -100,15 +101,15 @@ absl::Status CheckLogTail(rocksdb::FileSystem* fs, const std::string& path) {
 absl::Status CheckLogTails(rocksdb::FileSystem* fs, const std::string& dir, bool wals) {
   std::string current;
   const rocksdb::IOStatus read_current =
-      rocksdb::ReadFileToString(fs, absl::StrCat(dir, "/CURRENT"), &current);
+      rocksdb::ReadFileToString(fs, JoinPath(dir, "CURRENT"), &current);
   if (read_current.ok()) {
     // CURRENT names the MANIFEST ("MANIFEST-000022\n"); a torn or odd one is RocksDB's to judge.
     const absl::string_view name = absl::StripTrailingAsciiWhitespace(current);
     if (absl::StartsWith(name, "MANIFEST-") && name.find('/') == absl::string_view::npos) {
-      RETURN_IF_ERROR(CheckLogTail(fs, absl::StrCat(dir, "/", name)));
+      RETURN_IF_ERROR(CheckLogTail(fs, JoinPath(dir, name)));
     }
   } else if (!read_current.IsNotFound() && !read_current.IsPathNotFound()) {
-    return FromRocksDb(read_current, absl::StrCat("reading ", dir, "/CURRENT"));
+    return FromRocksDb(read_current, absl::StrCat("reading ", JoinPath(dir, "CURRENT")));
   }
   if (!wals) return absl::OkStatus();
   std::vector<std::string> children;
@@ -118,7 +119,7 @@ absl::Status CheckLogTails(rocksdb::FileSystem* fs, const std::string& dir, bool
   std::sort(children.begin(), children.end());
   for (const std::string& name : children) {
     if (!absl::EndsWith(name, ".log")) continue;
-    RETURN_IF_ERROR(CheckLogTail(fs, absl::StrCat(dir, "/", name)));
+    RETURN_IF_ERROR(CheckLogTail(fs, JoinPath(dir, name)));
   }
   return absl::OkStatus();
 }

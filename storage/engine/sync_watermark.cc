@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "net/status_macros.h"
 #include "storage/engine/rocksdb_status.h"
+#include "storage/engine/sync_dir.h"
 
 namespace kv::storage {
 namespace {
@@ -71,11 +72,7 @@ absl::Status SyncWatermark::Write(uint64_t sequence) {
   // directory is synced, or a crash can take the file away and leave the other, older slot.
   const int slot = static_cast<int>(counter_ % 2);
   if (!dir_synced_[slot]) {
-    std::unique_ptr<rocksdb::FSDirectory> dir;
-    RETURN_IF_ERROR(FromRocksDb(fs_->NewDirectory(dir_, rocksdb::IOOptions(), &dir, nullptr),
-                                "opening the database directory"));
-    RETURN_IF_ERROR(FromRocksDb(dir->Fsync(rocksdb::IOOptions(), nullptr),
-                                "syncing the database directory"));
+    RETURN_IF_ERROR(SyncDir(fs_, dir_, "syncing the database directory"));
     dir_synced_[slot] = true;
   }
   return absl::OkStatus();

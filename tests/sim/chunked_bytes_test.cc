@@ -72,11 +72,7 @@ TEST(ChunkedBytesTest, WritesPastPrivateFromGoInPlace) {
 // copying, and a crash survivor replaces both images.
 TEST(ChunkedBytesTest, RandomOperationsMatchTheStringModel) {
   // KV_SEED=n runs that seed alone; otherwise 40 (4 under the sanitizers: 20 s for all 40).
-  const char* only = std::getenv("KV_SEED");
-  const int seeds = only != nullptr ? 1 : kv::testing::PropertySeeds(40, 4);
-  for (int i = 1; i <= seeds; ++i) {
-    const uint64_t seed =
-        only != nullptr ? std::strtoull(only, nullptr, 0) : static_cast<uint64_t>(i);
+  for (const uint64_t seed : kv::testing::PropertySeedList(1, 40, 4)) {
     SCOPED_TRACE(absl::StrCat("seed ", seed, "; reproduce: KV_SEED=", seed,
                               " build/release/tests/tests_sim "
                               "--gtest_filter=ChunkedBytesTest.RandomOperationsMatchTheStringModel"));

@@ -52,11 +52,7 @@ bool SurvivesTheFirstCrash(uint64_t seed) {
 
 // KV_SEED=<seed> runs that seed alone.
 TEST(EngineNewDirTest, AnAcknowledgedWriteInANewDatabaseSurvivesTheFirstCrash) {
-  const char* only = std::getenv("KV_SEED");
-  const int seeds = only != nullptr ? 1 : ::kv::testing::PropertySeeds(200, 30);
-  for (int i = 0; i < seeds; ++i) {
-    const uint64_t seed =
-        only != nullptr ? std::strtoull(only, nullptr, 0) : 1 + static_cast<uint64_t>(i);
+  for (const uint64_t seed : ::kv::testing::PropertySeedList(1, 200, 30)) {
     ASSERT_TRUE(SurvivesTheFirstCrash(seed))
         << "seed " << seed << ": the acknowledged write is gone\nreproduce: KV_SEED=" << seed
         << " build/release/tests/tests_storage --gtest_filter='EngineNewDirTest.*'";

@@ -86,7 +86,9 @@ Reopened WriteDamageReopen(bool compact, const std::function<void(sim::SimDisk&)
       for (int i = 0; i < kWrites; ++i) {
         ASSERT_TRUE(app.engine->Put(1, "k" + std::to_string(i), ValueRecord("v")).ok());
       }
-      if (compact) ASSERT_TRUE(app.engine->CompactRecords().ok());
+      if (compact) {
+        ASSERT_TRUE(app.engine->CompactRecords().ok());
+      }
       written = true;
       return;
     }

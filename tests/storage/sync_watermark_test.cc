@@ -56,11 +56,7 @@ std::optional<uint64_t> ReadAfterCrash(uint64_t seed, uint64_t writes) {
 
 // KV_SEED=<seed> runs that seed alone.
 TEST(SyncWatermarkTest, AWrittenWatermarkSurvivesACrash) {
-  const char* only = std::getenv("KV_SEED");
-  const int seeds = only != nullptr ? 1 : ::kv::testing::PropertySeeds(200, 50);
-  for (int i = 0; i < seeds; ++i) {
-    const uint64_t seed =
-        only != nullptr ? std::strtoull(only, nullptr, 0) : 1 + static_cast<uint64_t>(i);
+  for (const uint64_t seed : ::kv::testing::PropertySeedList(1, 200, 50)) {
     // Two writes: the second creates the second slot file. Three: the first slot again.
     for (uint64_t writes : {1, 2, 3}) {
       const std::optional<uint64_t> read = ReadAfterCrash(seed, writes);

@@ -3,7 +3,9 @@
 // CI's budget; KV_SEEDS=<n> overrides both (long mode: thousands).
 #pragma once
 
+#include <cstdint>
 #include <cstdlib>
+#include <vector>
 
 namespace kv::testing {
 
@@ -17,6 +19,16 @@ inline constexpr bool kSanitizerBuild = false;
 inline int PropertySeeds(int normal, int sanitizer) {
   if (const char* env = std::getenv("KV_SEEDS")) return std::atoi(env);
   return kSanitizerBuild ? sanitizer : normal;
+}
+
+// The seeds a property test runs: KV_SEED=<s> alone (to reproduce a failure), else
+// PropertySeeds(normal, sanitizer) of them counting up from `first`.
+inline std::vector<uint64_t> PropertySeedList(uint64_t first, int normal, int sanitizer) {
+  if (const char* only = std::getenv("KV_SEED")) return {std::strtoull(only, nullptr, 0)};
+  std::vector<uint64_t> seeds;
+  const int count = PropertySeeds(normal, sanitizer);
+  for (int i = 0; i < count; ++i) seeds.push_back(first + static_cast<uint64_t>(i));
+  return seeds;
 }
 
 }  // namespace kv::testing

@@ -14,12 +14,11 @@ namespace kv::workloads {
 namespace {
 
 void RunSeeds(const Scenario& options, uint64_t first_seed, const char* test_name) {
-  const char* only = std::getenv("KV_SEED");
-  const int count = only != nullptr ? 1 : kv::testing::PropertySeeds(200, 6);
   Duration slowest_convergence = absl::ZeroDuration();
   uint64_t puts = 0, failed_puts = 0, repairs = 0, hints = 0;
-  for (int i = 0; i < count; ++i) {
-    const uint64_t seed = only != nullptr ? std::strtoull(only, nullptr, 0) : first_seed + i;
+  const std::vector<uint64_t> seeds = kv::testing::PropertySeedList(first_seed, 200, 6);
+  const int count = static_cast<int>(seeds.size());
+  for (const uint64_t seed : seeds) {
     KvWorldResult r = RunKvWorld(seed, options);
     if (std::getenv("KV_VERBOSE") != nullptr) {
       std::printf("seed %lu: ops %zu puts ok %lu failed %lu gets ok %lu failed %lu faults %zu "
